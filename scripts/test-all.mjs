@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `npm test`: type-check, lint, unit tests (plain Node), build, integration tests (real VS Code
+// extension host) and the webview tests (real Chromium). Prints one last line: "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureClaudeCode, sharedDir } from './lab.mjs';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const results = fs.mkdtempSync(path.join(os.tmpdir(), 'taximeter-results-'));
+let passed = 0;
+let failed = 0;
+let pending = 0;
+const problems = [];
+
+function run(label, cmd, args, env = {}) {
+  process.stdout.write(`\n=== ${label}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, TAXIMETER_TEST_RESULTS: results }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** A gate (types, lint, build) counts as one check. */
+function gate(label, cmd, args) {
+  const r = run(label, cmd, args);
+  if (r.code === 0) passed++;
+  else {
+    failed++;
+    problems.push(label);
+  }
+  return r.code === 0;
+}
+
+/** A mocha run: its own counts. */
+function mochaCounts(label, out, code) {
+  const p = Number(/(\d+) passing/.exec(out)?.[1] ?? 0);
+  const f = Number(/(\d+) failing/.exec(out)?.[1] ?? 0);
+  const s = Number(/(\d+) pending/.exec(out)?.[1] ?? 0);
+  passed += p;
+  failed += f;
+  pending += s;
+  if (code !== 0 && f === 0) {
+    failed++;
+    problems.push(`${label} (exit ${code})`);
+  } else if (f > 0) problems.push(`${label} (${f} failing)`);
+}
+
+const npx = (bin) => path.join(root, 'node_modules', '.bin', bin);
+
+gate('check-types', npx('tsc'), ['--noEmit', '-p', '.']);
+if (fs.existsSync(path.join(root, 'webview', 'tsconfig.json'))) gate('check-types (webview)', npx('tsc'), ['--noEmit', '-p', 'webview']);
+gate('lint', npx('eslint'), ['.']);
+const compiled = gate('compile tests', npx('tsc'), ['-p', '.']);
+if (compiled) {
+  const unit = run('unit tests', npx('mocha'), []);
+  mochaCounts('unit tests', unit.out, unit.code);
+}
+const built = gate('build', process.execPath, ['esbuild.js']);
+if (built && compiled) {
+  // The real VS Code host (cached after the first install) and the real Claude Code client.
+  const host = path.join(sharedDir(root), 'vscode-host', 'install.sh');
+  if (fs.existsSync(host)) run('VS Code host install (cached)', 'bash', [host]);
+  const claudeBin = ensureClaudeCode('2.1.330') ?? '';
+  const it = run('integration tests (VS Code extension host)', process.execPath, ['out/test/integration/run.js'], {
+    TAXIMETER_CLAUDE_BIN: claudeBin,
+    TAXIMETER_SHARED_DIR: sharedDir(root),
+  });
+  const file = path.join(results, 'integration.json');
+  if (fs.existsSync(file)) {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed += r.passed;
+    failed += r.failed;
+    if (r.failed > 0) problems.push(`integration (${r.failed} failing)`);
+    if (it.code !== 0 && r.failed === 0) {
+      failed++;
+      problems.push(`integration (exit ${it.code})`);
+    }
+  } else {
+    failed++;
+    problems.push(`integration (no results, exit ${it.code})`);
+  }
+}
+if (problems.length > 0) console.log(`\nFailed: ${problems.join('; ')}`);
+if (pending > 0) console.log(`(${pending} pending test(s) not counted as passed)`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;

@@ -1,0 +1,222 @@
+/**
+ * `taximeter` — the same engine as the extension, on the command line.
+ *
+ *   taximeter report [--json] [--claude-dir DIR]... [--since DATE] [--until DATE]
+ *                    [--by session|day|model|project|agent] [--agent ID]...
+ *                    [--cache-dir DIR | --no-cache] [--tz ZONE] [--idle-minutes N]
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { GroupBy, Range } from '../core/aggregate';
+import { createCalendar, type Calendar } from '../core/calendar';
+import { formatCost, formatDuration, formatTable, formatTokens } from '../core/format';
+import { buildReport, type Report, type ReportFigures } from '../core/report';
+import { agentIds, type AgentId } from '../core/usage';
+import { Engine } from '../engine/engine';
+
+const usage = `Usage: taximeter report [options]
+
+Options:
+  --json                 machine-readable output (schema in the README)
+  --claude-dir DIR       read this Claude Code config folder (repeatable; default: $CLAUDE_CONFIG_DIR or ~/.claude, ~/.config/claude)
+  --since DATE           from this local day (YYYY-MM-DD or YYYYMMDD)
+  --until DATE           up to and including this local day
+  --by KEY               group by session (default), day, model, project or agent
+  --agent ID             only this agent (repeatable): ${agentIds.join(', ')}
+  --cache-dir DIR        where the index is kept (default: $TAXIMETER_CACHE_DIR or ~/.cache/taximeter)
+  --no-cache             neither read nor write the index
+  --tz ZONE              time zone for days (default: the system's)
+  --idle-minutes N       a gap longer than this is idle (default 5)
+  -h, --help             this help
+`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  now?: number;
+}
+
+interface Args {
+  command: string;
+  json: boolean;
+  claudeDirs: string[];
+  since?: string;
+  until?: string;
+  by: GroupBy;
+  agents: AgentId[];
+  cacheDir?: string;
+  noCache: boolean;
+  tz?: string;
+  idleMinutes: number;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { command: '', json: false, claudeDirs: [], by: 'session', agents: [], noCache: false, idleMinutes: 5 };
+  const rest = [...argv];
+  const value = (flag: string): string => {
+    const v = rest.shift();
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  while (rest.length > 0) {
+    const arg = rest.shift() ?? '';
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      rest.unshift(arg.slice(eq + 1));
+      rest.unshift(arg.slice(0, eq));
+      continue;
+    }
+    switch (arg) {
+      case '--json': a.json = true; break;
+      case '--claude-dir': a.claudeDirs.push(value(arg)); break;
+      case '--since': a.since = value(arg); break;
+      case '--until': a.until = value(arg); break;
+      case '--by': {
+        const v = value(arg);
+        if (!['session', 'day', 'model', 'project', 'agent'].includes(v)) throw new UsageError(`--by must be session, day, model, project or agent`);
+        a.by = v as GroupBy;
+        break;
+      }
+      case '--agent': {
+        const v = value(arg);
+        if (!(agentIds as readonly string[]).includes(v)) throw new UsageError(`unknown agent ${v}; one of ${agentIds.join(', ')}`);
+        a.agents.push(v as AgentId);
+        break;
+      }
+      case '--cache-dir': a.cacheDir = value(arg); break;
+      case '--no-cache': a.noCache = true; break;
+      case '--tz': a.tz = value(arg); break;
+      case '--idle-minutes': {
+        const n = Number(value(arg));
+        if (!Number.isFinite(n) || n <= 0) throw new UsageError('--idle-minutes must be a positive number');
+        a.idleMinutes = n;
+        break;
+      }
+      case '-h':
+      case '--help': a.command = 'help'; break;
+      default:
+        if (!a.command && !arg.startsWith('-')) a.command = arg;
+        else throw new UsageError(`unknown option ${arg}`);
+    }
+  }
+  return a;
+}
+
+function parseDay(text: string, calendar: Calendar, flag: string): number {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(text);
+  if (!m) throw new UsageError(`${flag}: expected YYYY-MM-DD or YYYYMMDD, got ${text}`);
+  // Noon UTC of that date lies inside the local day for every zone within ±12h.
+  const noon = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 12);
+  if (Number.isNaN(noon)) throw new UsageError(`${flag}: invalid date ${text}`);
+  return calendar.startOfDay(noon);
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.TAXIMETER_CACHE_DIR) return env.TAXIMETER_CACHE_DIR;
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'taximeter');
+}
+
+function humanFigures(f: ReportFigures): string[] {
+  return [
+    formatCost(f.costUSD.api, f.costUSD.lowerBound),
+    formatTokens(f.tokens.input),
+    formatTokens(f.tokens.output),
+    formatTokens(f.tokens.cacheWrite),
+    formatTokens(f.tokens.cacheRead),
+    formatDuration(f.time.busySeconds * 1000),
+    formatDuration(f.time.activeSeconds * 1000),
+  ];
+}
+
+function humanReport(r: Report): string {
+  const headers = ['', 'cost', 'input', 'output', 'cache write', 'cache read', 'busy', 'active'];
+  const numeric = [false, true, true, true, true, true, true, true];
+  const rows: string[][] = [];
+  if (r.groups) {
+    headers[0] = r.by ?? '';
+    for (const g of r.groups) rows.push([g.key, ...humanFigures(g)]);
+  } else {
+    headers[0] = 'session';
+    for (const s of r.sessions) {
+      const label = `${(s.start ?? '').slice(0, 16).replace('T', ' ')}  ${s.agent}  ${s.id.slice(0, 8)}  ${path.basename(s.project ?? '')}`;
+      rows.push([label, ...humanFigures(s)]);
+    }
+  }
+  rows.push(['total', ...humanFigures(r.totals)]);
+  const lines = [formatTable(headers, rows, numeric), ''];
+  lines.push(`Prices: ${r.priceTable}. Times in ${r.range.timeZone}.`);
+  if (r.totals.costUSD.clientReported > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.clientReported)} client-reported (models the price table lacks).`);
+  if (r.totals.costUSD.auxiliary > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.auxiliary)} of auxiliary calls (compactions, …) seen only in the agent's own totals.`);
+  if (r.totals.unpriced.tokens > 0)
+    lines.push(`Unpriced: ${formatTokens(r.totals.unpriced.tokens)} tokens of ${r.totals.unpriced.models.join(', ')} — costs marked ≥ are lower bounds. Add prices with taximeter.prices.`);
+  return lines.join('\n');
+}
+
+export function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  return Promise.resolve(runCliSync(argv, io));
+}
+
+function runCliSync(argv: readonly string[], io: CliIo): number {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (error: unknown) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return 2;
+  }
+  if (args.command === 'help' || args.command === '') {
+    io.out(usage);
+    return args.command === 'help' ? 0 : 2;
+  }
+  if (args.command !== 'report') {
+    io.err(`unknown command ${args.command}\n\n${usage}`);
+    return 2;
+  }
+  let calendar: Calendar;
+  try {
+    calendar = createCalendar(args.tz);
+  } catch {
+    io.err(`unknown time zone ${args.tz ?? ''}\n`);
+    return 2;
+  }
+  let range: Range;
+  try {
+    range = {
+      from: args.since ? parseDay(args.since, calendar, '--since') : -Infinity,
+      to: args.until ? calendar.startOfDay(parseDay(args.until, calendar, '--until') + 36 * 3_600_000) : Infinity,
+    };
+  } catch (error: unknown) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return 2;
+  }
+  const engine = new Engine(
+    {
+      claude: { env: io.env, onlyDirs: args.claudeDirs },
+      idleMs: args.idleMinutes * 60_000,
+      priceOverrides: [],
+      keepPromptText: false,
+      agents: args.agents.length > 0 ? args.agents : undefined,
+      cacheDir: args.noCache ? undefined : args.cacheDir ?? defaultCacheDir(io.env),
+    },
+    (m) => {
+      if (io.env.TAXIMETER_DEBUG) io.err(`${m}\n`);
+    },
+  );
+  engine.loadIndex();
+  engine.scan();
+  try {
+    engine.saveIndex();
+  } catch (error: unknown) {
+    io.err(`warning: could not save the index: ${String(error)}\n`);
+  }
+  const report = buildReport(engine.meter, { range, by: args.by, idleMs: engine.idleMs, calendar, agents: args.agents.length > 0 ? args.agents : undefined, now: io.now });
+  const health = engine.health();
+  const bad = Object.values(health.byAgent).reduce((n, h) => n + (h ? h.malformed + h.rejected : 0), 0);
+  if (bad > 0) io.err(`note: ${bad} line(s) could not be read and were skipped (TAXIMETER_DEBUG=1 lists them)\n`);
+  io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`);
+  return 0;
+}

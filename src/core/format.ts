@@ -1,0 +1,53 @@
+/**
+ * Formatting shared by the status bar, the panel, the CLI and the reports.
+ */
+import type { TokenCounts } from './usage';
+
+/** `$1.84`, `$0.0042`, `≥$1.84` for a lower bound; never rounds a non-zero cost to `$0.00`. */
+export function formatCost(usd: number, lowerBound = false): string {
+  const prefix = lowerBound ? '≥' : '';
+  const abs = Math.abs(usd);
+  let body: string;
+  if (abs === 0) body = '0.00';
+  else if (abs < 0.01) body = abs.toPrecision(2);
+  else if (abs < 1000) body = abs.toFixed(2);
+  else body = Math.round(abs).toLocaleString('en-US');
+  return `${prefix}${usd < 0 ? '-' : ''}$${body}`;
+}
+
+/** `412k`, `1.2M`, `950`. */
+export function formatTokens(n: number): string {
+  const abs = Math.abs(n);
+  if (abs < 1000) return String(Math.round(n));
+  if (abs < 10_000) return `${(n / 1000).toFixed(1)}k`;
+  if (abs < 1_000_000) return `${Math.round(n / 1000)}k`;
+  if (abs < 10_000_000) return `${(n / 1_000_000).toFixed(2)}M`;
+  if (abs < 1_000_000_000) return `${(n / 1_000_000).toFixed(1)}M`;
+  return `${(n / 1_000_000_000).toFixed(2)}B`;
+}
+
+/** `12m`, `1h 05m`, `42s`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+export function sumTokens(t: TokenCounts): number {
+  return t.input + t.output + t.cacheWrite5m + t.cacheWrite1h + t.cacheRead;
+}
+
+/** A plain-text table with right-aligned numeric columns. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], numeric: readonly boolean[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const sep = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(headers), sep, ...rows.map(line)].join('\n');
+}

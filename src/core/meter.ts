@@ -1,0 +1,351 @@
+/**
+ * The meter: folds normalised events into sessions, and prices every request once.
+ *
+ * Rules that make the numbers trustworthy (each has a test):
+ * - A response is counted once, globally, by its dedupe key (forks and continues copy history).
+ *   When the same response shows up under two sessions, the earliest line wins (1.0.x forks
+ *   rewrite copied lines to the fork time; 2.x copies carry `requestSessionId` and keep their time).
+ * - A line (uid) is folded once: re-reading a file, or a fork's copy of history, adds nothing.
+ * - Usage once observed is not forgotten when its file is deleted or rewritten: the spend was real.
+ * - An unknown model is unpriced, never $0: its tokens are counted and every total is flagged as a
+ *   lower bound, unless the client itself recorded a cost for it (labelled client-reported).
+ */
+import { hash53 } from './hash';
+import type { PriceBook, PriceResult } from './pricing';
+import {
+  addTokens,
+  zeroTokens,
+  type AgentId,
+  type CompactionEvent,
+  type CostStateEvent,
+  type MeterEvent,
+  type PromptEvent,
+  type TokenCounts,
+  type UsageEvent,
+} from './usage';
+
+export interface RequestRecord {
+  key: number;
+  session: SessionState;
+  ts: number;
+  model: string;
+  provider?: string;
+  tokens: TokenCounts;
+  sidechain: boolean;
+  price: PriceResult | null;
+}
+
+/** Timeline entry kinds. */
+const kindPrompt = 0;
+const kindAgent = 1;
+
+export interface PromptRecord {
+  ts: number;
+  text: string;
+  command?: string;
+  gitBranch?: string;
+}
+
+export interface PositionedCostState {
+  /** Timestamp of the last timestamped line before the record in its file. */
+  ts: number;
+  seq: number;
+  fileId: number;
+  totalCostUSD: number;
+  models: CostStateEvent['models'];
+}
+
+export class SessionState {
+  readonly key: string;
+  project?: string;
+  gitBranch?: string;
+  readonly requests: RequestRecord[] = [];
+  readonly prompts: PromptRecord[] = [];
+  readonly compactions: CompactionEvent[] = [];
+  readonly costStates = new Map<string, PositionedCostState>();
+  /** Responses of other sessions that a fork copied into this one's file (the client's cost-state includes them). */
+  readonly copied = new Map<number, { ts: number; model: string; tokens: TokenCounts }>();
+  /** Sorted timestamps of everything that happened, with their kind (prompt or agent work). */
+  readonly times: number[] = [];
+  readonly kinds: number[] = [];
+  startedWithClear = false;
+  version = 0;
+
+  constructor(
+    readonly agent: AgentId,
+    readonly id: string,
+  ) {
+    this.key = sessionKey(agent, id);
+  }
+
+  get firstTs(): number {
+    return this.times[0] ?? NaN;
+  }
+
+  get lastTs(): number {
+    return this.times[this.times.length - 1] ?? NaN;
+  }
+
+  addTime(ts: number, kind: number): void {
+    const times = this.times;
+    let i = times.length;
+    if (i === 0 || (times[i - 1] ?? 0) <= ts) {
+      times.push(ts);
+      this.kinds.push(kind);
+      return;
+    }
+    // Out of order (a subagent file read after its parent): binary search.
+    let lo = 0;
+    let hi = i;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((times[mid] ?? 0) <= ts) lo = mid + 1;
+      else hi = mid;
+    }
+    i = lo;
+    times.splice(i, 0, ts);
+    this.kinds.splice(i, 0, kind);
+  }
+
+  /** Cost-states in the order the client wrote them. */
+  orderedCostStates(): PositionedCostState[] {
+    return [...this.costStates.values()].sort((a, b) => a.ts - b.ts || a.fileId - b.fileId || a.seq - b.seq);
+  }
+}
+
+export function sessionKey(agent: AgentId, id: string): string {
+  return `${agent}:${id}`;
+}
+
+export interface MeterHealth {
+  events: number;
+  duplicateResponses: number;
+  duplicateLines: number;
+  rejectedEvents: number;
+}
+
+export class Meter {
+  readonly sessions = new Map<string, SessionState>();
+  private readonly responses = new Map<number, RequestRecord>();
+  private readonly lines = new Set<number>();
+  private priceBook: PriceBook;
+  /** Bumped on every change; views cache on it. */
+  version = 0;
+  readonly health: MeterHealth = { events: 0, duplicateResponses: 0, duplicateLines: 0, rejectedEvents: 0 };
+
+  constructor(priceBook: PriceBook) {
+    this.priceBook = priceBook;
+  }
+
+  get responseCount(): number {
+    return this.responses.size;
+  }
+
+  /** Reprice everything (the user changed price overrides). */
+  setPriceBook(priceBook: PriceBook): void {
+    this.priceBook = priceBook;
+    for (const r of this.responses.values()) r.price = priceBook.price(r.model, r.provider, r.tokens, r.ts);
+    for (const s of this.sessions.values()) s.version++;
+    this.version++;
+  }
+
+  getPriceBook(): PriceBook {
+    return this.priceBook;
+  }
+
+  session(agent: AgentId, id: string): SessionState {
+    const key = sessionKey(agent, id);
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = new SessionState(agent, id);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  /** Fold a batch; returns the sessions that changed. */
+  ingest(events: readonly MeterEvent[]): Set<SessionState> {
+    const changed = new Set<SessionState>();
+    for (const e of events) {
+      this.health.events++;
+      if (!Number.isFinite(e.timestamp)) {
+        this.health.rejectedEvents++;
+        continue;
+      }
+      const s = this.ingestOne(e);
+      if (s) {
+        s.version++;
+        changed.add(s);
+      }
+    }
+    if (changed.size > 0) this.version++;
+    return changed;
+  }
+
+  private seenLine(uid: string | undefined, agent: AgentId): boolean {
+    if (uid === undefined) return false;
+    const h = hash53(uid, agent.length);
+    if (this.lines.has(h)) {
+      this.health.duplicateLines++;
+      return true;
+    }
+    this.lines.add(h);
+    return false;
+  }
+
+  private ingestOne(e: MeterEvent): SessionState | undefined {
+    switch (e.kind) {
+      case 'usage':
+        return this.ingestUsage(e);
+      case 'prompt': {
+        if (this.seenLine(e.uid, e.agent)) return undefined;
+        const s = this.touch(e);
+        this.addPrompt(s, e);
+        return s;
+      }
+      case 'activity': {
+        if (this.seenLine(e.uid, e.agent)) return undefined;
+        const s = this.touch(e);
+        s.addTime(e.timestamp, kindAgent);
+        return s;
+      }
+      case 'compaction': {
+        if (this.seenLine(e.uid, e.agent)) return undefined;
+        const s = this.touch(e);
+        s.compactions.push(e);
+        s.compactions.sort((a, b) => a.timestamp - b.timestamp);
+        s.addTime(e.timestamp, kindAgent);
+        return s;
+      }
+      case 'cost-state': {
+        const s = this.touch(e, false);
+        s.costStates.set(`${e.fileId}:${e.seq}`, {
+          ts: e.timestamp,
+          seq: e.seq,
+          fileId: e.fileId,
+          totalCostUSD: e.totalCostUSD,
+          models: e.models,
+        });
+        return s;
+      }
+      case 'session-mark': {
+        if (this.seenLine(e.uid, e.agent)) return undefined;
+        const s = this.touch(e, false);
+        if (e.mark === 'clear') s.startedWithClear = true;
+        return s;
+      }
+    }
+  }
+
+  private touch(e: MeterEvent, withTime = true): SessionState {
+    const s = this.session(e.agent, e.sessionId);
+    if (e.project && !s.project) s.project = e.project;
+    if (e.gitBranch && withTime) s.gitBranch = e.gitBranch;
+    return s;
+  }
+
+  private addPrompt(s: SessionState, e: PromptEvent): void {
+    s.addTime(e.timestamp, kindPrompt);
+    const rec: PromptRecord = { ts: e.timestamp, text: e.text, command: e.command, gitBranch: e.gitBranch };
+    const p = s.prompts;
+    if (p.length === 0 || (p[p.length - 1]?.ts ?? 0) <= e.timestamp) p.push(rec);
+    else {
+      p.push(rec);
+      p.sort((a, b) => a.ts - b.ts);
+    }
+  }
+
+  private ingestUsage(e: UsageEvent): SessionState | undefined {
+    const key = hash53(e.dedupeKey, 7);
+    const existing = this.responses.get(key);
+    let copiedTarget: SessionState | undefined;
+    if (e.copiedInto !== undefined && e.copiedInto !== e.sessionId) {
+      const target = this.session(e.agent, e.copiedInto);
+      if (!target.copied.has(key)) {
+        target.copied.set(key, { ts: e.timestamp, model: e.model, tokens: e.tokens });
+        copiedTarget = target;
+      }
+    }
+    if (existing) {
+      this.health.duplicateResponses++;
+      // The same response under another session: the earliest occurrence made the call.
+      if (existing.session.id !== e.sessionId && e.timestamp < existing.ts && e.copiedInto === undefined) {
+        const from = existing.session;
+        const i = from.requests.indexOf(existing);
+        if (i >= 0) from.requests.splice(i, 1);
+        from.version++;
+        const to = this.touch(e);
+        existing.session = to;
+        existing.ts = e.timestamp;
+        this.insertRequest(to, existing);
+        this.seenLine(e.uid, e.agent);
+        to.addTime(e.timestamp, kindAgent);
+        return to;
+      }
+      // Each content block of a response is its own line with its own time: that is activity.
+      if (e.copiedInto === undefined && !this.seenLine(e.uid, e.agent)) {
+        const s = this.touch(e);
+        s.addTime(e.timestamp, kindAgent);
+        return s;
+      }
+      return copiedTarget;
+    }
+    const s = this.touch(e);
+    const record: RequestRecord = {
+      key,
+      session: s,
+      ts: e.timestamp,
+      model: e.model,
+      provider: e.provider,
+      tokens: e.tokens,
+      sidechain: e.sidechain,
+      price: this.priceBook.price(e.model, e.provider, e.tokens, e.timestamp),
+    };
+    this.responses.set(key, record);
+    this.insertRequest(s, record);
+    if (e.copiedInto === undefined && !this.seenLine(e.uid, e.agent)) s.addTime(e.timestamp, kindAgent);
+    if (copiedTarget) copiedTarget.version++;
+    return s;
+  }
+
+  private insertRequest(s: SessionState, r: RequestRecord): void {
+    const list = s.requests;
+    if (list.length === 0 || (list[list.length - 1]?.ts ?? 0) <= r.ts) list.push(r);
+    else {
+      list.push(r);
+      list.sort((a, b) => a.ts - b.ts);
+    }
+  }
+
+  /** For the snapshot: hashes of every line folded. */
+  lineKeys(): number[] {
+    return [...this.lines];
+  }
+
+  /** For restoring a snapshot only. */
+  restoreResponse(r: RequestRecord): void {
+    this.responses.set(r.key, r);
+  }
+
+  /** For restoring a snapshot only. */
+  restoreLines(keys: readonly number[]): void {
+    for (const k of keys) this.lines.add(k);
+  }
+
+  /** Everything the meter knows that a persisted index must carry, as plain data. */
+  allResponses(): IterableIterator<RequestRecord> {
+    return this.responses.values();
+  }
+
+  hasResponse(dedupeKey: string): boolean {
+    return this.responses.has(hash53(dedupeKey, 7));
+  }
+
+  totalRequestTokens(): TokenCounts {
+    const t = zeroTokens();
+    for (const r of this.responses.values()) addTokens(t, r.tokens);
+    return t;
+  }
+}
+
+export { kindAgent, kindPrompt };

@@ -1,0 +1,292 @@
+/**
+ * Derived figures of one session: costed items (requests + auxiliary calls only the client's
+ * cost-state shows), totals with provenance, and the three times.
+ */
+import { kindPrompt, type SessionState } from './meter';
+import type { PriceBook } from './pricing';
+import { addTokens, tokenKinds, totalTokens, zeroTokens, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
+
+export type CostProvenance = 'computed' | 'client-reported';
+
+/** One priced thing that happened at one time: a request, or the auxiliary calls located there. */
+export interface CostedItem {
+  ts: number;
+  model: string;
+  tokens: TokenCounts;
+  /** null = unpriced (no table price, no client-reported cost). */
+  usd: number | null;
+  provenance: CostProvenance;
+  kind: 'request' | 'auxiliary';
+  sidechain: boolean;
+  priceSource?: 'table' | 'override' | 'client';
+}
+
+export interface TimeFigures {
+  wallMs: number;
+  activeMs: number;
+  busyMs: number;
+  idleMs: number;
+}
+
+export interface CostFigures {
+  /** Full API-equivalent cost: computed + client-reported (+ auxiliary inside either). */
+  api: number;
+  computed: number;
+  clientReported: number;
+  auxiliary: number;
+  /** True when some tokens are unpriced: `api` is then a lower bound. */
+  lowerBound: boolean;
+}
+
+export interface ModelLine {
+  model: string;
+  tokens: TokenCounts;
+  auxiliaryTokens: TokenCounts;
+  requests: number;
+  usd: number | null;
+  provenance: CostProvenance | 'unpriced';
+  priceSource?: 'table' | 'override' | 'client';
+}
+
+export interface SessionView {
+  key: string;
+  agent: AgentId;
+  id: string;
+  project?: string;
+  gitBranch?: string;
+  start: number;
+  end: number;
+  models: string[];
+  tokens: TokenCounts;
+  auxiliaryTokens: TokenCounts;
+  requests: number;
+  cost: CostFigures;
+  time: TimeFigures;
+  unpriced: { tokens: number; models: string[] };
+  byModel: ModelLine[];
+  items: CostedItem[];
+  prompts: number;
+  compactions: CompactionEvent[];
+  startedWithClear: boolean;
+  /** The client's own session total (last cost-state), when it keeps one. */
+  clientTotalUSD?: number;
+}
+
+/** Weights (relative to input) used only to share a client-reported total among its requests. */
+function allocationWeight(t: TokenCounts): number {
+  return t.input + 5 * t.output + 1.25 * t.cacheWrite5m + 2 * t.cacheWrite1h + 0.1 * t.cacheRead;
+}
+
+function maxZero(t: TokenCounts): TokenCounts {
+  return {
+    input: Math.max(0, t.input),
+    output: Math.max(0, t.output),
+    cacheWrite5m: Math.max(0, t.cacheWrite5m),
+    cacheWrite1h: Math.max(0, t.cacheWrite1h),
+    cacheRead: Math.max(0, t.cacheRead),
+  };
+}
+
+/**
+ * Busy, active, wall and idle time over a sorted timeline, clipped to [from, to).
+ * - wall: first to last event;
+ * - active: sum of gaps between consecutive events, a gap longer than `idleMs` counting as idle;
+ * - busy: from each prompt to the agent's last event before the next prompt (runtime pricing bills this).
+ */
+export function timeFigures(times: readonly number[], kinds: readonly number[], idleMs: number, from = -Infinity, to = Infinity): TimeFigures {
+  let first = NaN;
+  let last = NaN;
+  let active = 0;
+  let busy = 0;
+  let prev = NaN;
+  let turnStart = NaN;
+  let lastAgent = NaN;
+  for (let i = 0; i < times.length; i++) {
+    const ts = times[i] ?? 0;
+    if (ts < from || ts >= to) continue;
+    if (Number.isNaN(first)) first = ts;
+    last = ts;
+    if (!Number.isNaN(prev)) {
+      const gap = ts - prev;
+      if (gap <= idleMs) active += gap;
+    }
+    prev = ts;
+    if (kinds[i] === kindPrompt) {
+      if (!Number.isNaN(turnStart) && lastAgent > turnStart) busy += lastAgent - turnStart;
+      turnStart = ts;
+      lastAgent = NaN;
+    } else {
+      if (Number.isNaN(turnStart)) turnStart = ts;
+      lastAgent = ts;
+    }
+  }
+  if (!Number.isNaN(turnStart) && lastAgent > turnStart) busy += lastAgent - turnStart;
+  const wall = Number.isNaN(first) ? 0 : last - first;
+  return { wallMs: wall, activeMs: active, busyMs: busy, idleMs: Math.max(0, wall - busy) };
+}
+
+interface Cached {
+  version: number;
+  priceBook: PriceBook;
+  idleMs: number;
+  view: SessionView;
+}
+const cache = new WeakMap<SessionState, Cached>();
+
+export function viewSession(s: SessionState, priceBook: PriceBook, idleMs: number): SessionView {
+  const hit = cache.get(s);
+  if (hit && hit.version === s.version && hit.priceBook === priceBook && hit.idleMs === idleMs) return hit.view;
+  const view = computeView(s, priceBook, idleMs);
+  cache.set(s, { version: s.version, priceBook, idleMs, view });
+  return view;
+}
+
+function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): SessionView {
+  const items: CostedItem[] = s.requests.map((r) => ({
+    ts: r.ts,
+    model: r.model,
+    tokens: r.tokens,
+    usd: r.price ? r.price.usd : null,
+    provenance: 'computed',
+    kind: 'request',
+    sidechain: r.sidechain,
+    priceSource: r.price?.source,
+  }));
+  const provider = s.requests.find((r) => r.provider)?.provider;
+
+  // Auxiliary calls (compaction summaries, …): the client's cumulative per-model totals minus what
+  // the transcript holds up to each cost-state, located at that cost-state.
+  const states = s.orderedCostStates();
+  const auxByModel = new Map<string, TokenCounts>();
+  const prevGap = new Map<string, TokenCounts>();
+  const present = s.requests.map((r) => ({ ts: r.ts, model: r.model, tokens: r.tokens }));
+  for (const c of s.copied.values()) present.push(c);
+  present.sort((a, b) => a.ts - b.ts);
+  const presentByModel = new Map<string, TokenCounts>();
+  let pi = 0;
+  for (const cs of states) {
+    while (pi < present.length && (present[pi]?.ts ?? 0) <= cs.ts) {
+      const p = present[pi++];
+      if (!p) break;
+      let acc = presentByModel.get(p.model);
+      if (!acc) presentByModel.set(p.model, (acc = zeroTokens()));
+      addTokens(acc, p.tokens);
+    }
+    for (const [model, m] of Object.entries(cs.models)) {
+      const have = presentByModel.get(model) ?? zeroTokens();
+      const gap = zeroTokens();
+      addTokens(gap, m.tokens);
+      addTokens(gap, have, -1);
+      const clamped = maxZero(gap);
+      const before = prevGap.get(model) ?? zeroTokens();
+      const inc = zeroTokens();
+      addTokens(inc, clamped);
+      addTokens(inc, before, -1);
+      const incPos = maxZero(inc);
+      prevGap.set(model, maxZero({
+        input: Math.max(before.input, clamped.input),
+        output: Math.max(before.output, clamped.output),
+        cacheWrite5m: Math.max(before.cacheWrite5m, clamped.cacheWrite5m),
+        cacheWrite1h: Math.max(before.cacheWrite1h, clamped.cacheWrite1h),
+        cacheRead: Math.max(before.cacheRead, clamped.cacheRead),
+      }));
+      if (totalTokens(incPos) > 0) {
+        let acc = auxByModel.get(model);
+        if (!acc) auxByModel.set(model, (acc = zeroTokens()));
+        addTokens(acc, incPos);
+        const price = priceBook.price(model, provider, incPos, cs.ts);
+        items.push({
+          ts: cs.ts,
+          model,
+          tokens: incPos,
+          usd: price ? price.usd : null,
+          provenance: 'computed',
+          kind: 'auxiliary',
+          sidechain: false,
+          priceSource: price?.source,
+        });
+      }
+    }
+  }
+  items.sort((a, b) => a.ts - b.ts);
+
+  // Models the table cannot price: use the client's own per-model cost when it recorded one.
+  const last = states[states.length - 1];
+  if (last) {
+    for (const [model, m] of Object.entries(last.models)) {
+      if (!(m.costUSD > 0)) continue;
+      const mine = items.filter((it) => it.model === model && it.usd === null && it.ts <= last.ts);
+      if (mine.length === 0) continue;
+      const ownWeight = mine.reduce((w, it) => w + allocationWeight(it.tokens), 0);
+      let copiedWeight = 0;
+      for (const c of s.copied.values()) if (c.model === model && c.ts <= last.ts) copiedWeight += allocationWeight(c.tokens);
+      const share = ownWeight + copiedWeight > 0 ? (m.costUSD * ownWeight) / (ownWeight + copiedWeight) : 0;
+      for (const it of mine) {
+        it.usd = ownWeight > 0 ? (share * allocationWeight(it.tokens)) / ownWeight : 0;
+        it.provenance = 'client-reported';
+        it.priceSource = 'client';
+      }
+    }
+  }
+
+  const tokens = zeroTokens();
+  const auxiliaryTokens = zeroTokens();
+  const cost: CostFigures = { api: 0, computed: 0, clientReported: 0, auxiliary: 0, lowerBound: false };
+  const byModel = new Map<string, ModelLine>();
+  const unpricedModels = new Set<string>();
+  let unpricedTokens = 0;
+  for (const it of items) {
+    let line = byModel.get(it.model);
+    if (!line) {
+      line = { model: it.model, tokens: zeroTokens(), auxiliaryTokens: zeroTokens(), requests: 0, usd: null, provenance: 'unpriced' };
+      byModel.set(it.model, line);
+    }
+    if (it.kind === 'request') {
+      addTokens(tokens, it.tokens);
+      addTokens(line.tokens, it.tokens);
+      line.requests++;
+    } else {
+      addTokens(auxiliaryTokens, it.tokens);
+      addTokens(line.auxiliaryTokens, it.tokens);
+    }
+    if (it.usd === null) {
+      cost.lowerBound = true;
+      unpricedModels.add(it.model);
+      unpricedTokens += totalTokens(it.tokens);
+      continue;
+    }
+    line.usd = (line.usd ?? 0) + it.usd;
+    if (line.provenance === 'unpriced' || it.provenance === 'client-reported') line.provenance = it.provenance;
+    line.priceSource = it.priceSource;
+    cost.api += it.usd;
+    if (it.provenance === 'client-reported') cost.clientReported += it.usd;
+    else cost.computed += it.usd;
+    if (it.kind === 'auxiliary') cost.auxiliary += it.usd;
+  }
+
+  const time = timeFigures(s.times, s.kinds, idleMs);
+  return {
+    key: s.key,
+    agent: s.agent,
+    id: s.id,
+    project: s.project,
+    gitBranch: s.gitBranch,
+    start: s.firstTs,
+    end: s.lastTs,
+    models: [...byModel.keys()].sort(),
+    tokens,
+    auxiliaryTokens,
+    requests: s.requests.length,
+    cost,
+    time,
+    unpriced: { tokens: unpricedTokens, models: [...unpricedModels].sort() },
+    byModel: [...byModel.values()].sort((a, b) => (b.usd ?? 0) - (a.usd ?? 0) || a.model.localeCompare(b.model)),
+    items,
+    prompts: s.prompts.length,
+    compactions: s.compactions,
+    startedWithClear: s.startedWithClear,
+    clientTotalUSD: last?.totalCostUSD,
+  };
+}
+
+export { tokenKinds };

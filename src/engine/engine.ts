@@ -1,0 +1,301 @@
+/**
+ * The scanning engine: sources + per-file cursors + the meter + the persisted index.
+ * Node I/O, no 'vscode'. The CLI runs it in-process; the extension runs it in a worker thread.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Meter } from '../core/meter';
+import { PriceBook, type PriceOverride } from '../core/pricing';
+import { restoreMeter, snapshotMeter } from '../core/snapshot';
+import type { AgentId } from '../core/usage';
+import { createClaudeCodeSource } from '../sources/claude-code/source';
+import type { ClaudeRootOptions } from '../sources/claude-code/paths';
+import { addHealth, emptyHealth, type AgentSource, type DiscoveredFile, type SourceHealth, type SourceProblem } from '../sources/source';
+import { emptyCursor, type FileCursor } from '../sources/tail';
+import { indexFileName, readIndex, writeIndexAtomic, type IndexedFile } from './index-store';
+
+export interface EngineConfig {
+  claude?: ClaudeRootOptions;
+  idleMs: number;
+  priceOverrides: readonly PriceOverride[];
+  keepPromptText: boolean;
+  /** Agents to read; all when unset. */
+  agents?: readonly AgentId[];
+  /** Folder for the persisted index; none = no index. */
+  cacheDir?: string;
+}
+
+interface FileEntry {
+  file: DiscoveredFile;
+  fileId: number;
+  cursor: FileCursor;
+  state: unknown;
+  source: AgentSource;
+}
+
+export interface EngineHealth {
+  byAgent: Partial<Record<AgentId, SourceHealth & { files: number; roots: string[]; detected: boolean }>>;
+  /** Recent problems, newest last (bounded). */
+  problems: { at: number; agent: AgentId; path: string; message: string }[];
+  problemCount: number;
+  index: { loaded: boolean; rebuilt?: string; savedAt?: number; path?: string };
+}
+
+export interface ScanProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+}
+
+const maxProblems = 200;
+
+export class Engine {
+  meter: Meter;
+  private priceBook: PriceBook;
+  private readonly sources: AgentSource[];
+  private readonly files = new Map<string, FileEntry>();
+  private nextFileId = 1;
+  private readonly healthByAgent = new Map<AgentId, SourceHealth>();
+  private readonly problems: EngineHealth['problems'] = [];
+  private problemCount = 0;
+  private indexInfo: EngineHealth['index'] = { loaded: false };
+  private dirtySinceSave = false;
+
+  constructor(
+    private config: EngineConfig,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
+    this.priceBook = new PriceBook(config.priceOverrides);
+    this.meter = new Meter(this.priceBook);
+    const all: AgentSource[] = [createClaudeCodeSource(config.claude)];
+    this.sources = all.filter((s) => !config.agents || config.agents.includes(s.id));
+  }
+
+  get idleMs(): number {
+    return this.config.idleMs;
+  }
+
+  /** Apply new settings: prices are recomputed; roots changes take effect on the next discovery. */
+  updateConfig(config: EngineConfig): void {
+    const pricesChanged = JSON.stringify(config.priceOverrides) !== JSON.stringify(this.config.priceOverrides);
+    this.config = config;
+    if (pricesChanged) {
+      this.priceBook = new PriceBook(config.priceOverrides);
+      this.meter.setPriceBook(this.priceBook);
+    }
+  }
+
+  private noteProblem(agent: AgentId, p: SourceProblem): void {
+    this.problemCount++;
+    this.problems.push({ at: Date.now(), agent, path: p.path, message: p.message });
+    if (this.problems.length > maxProblems) this.problems.splice(0, this.problems.length - maxProblems);
+    this.log(`[${agent}] ${p.path}: ${p.message}`);
+  }
+
+  private agentHealth(agent: AgentId): SourceHealth {
+    let h = this.healthByAgent.get(agent);
+    if (!h) this.healthByAgent.set(agent, (h = emptyHealth()));
+    return h;
+  }
+
+  /** Find files not known yet; returns them in reading order (originals before forks). */
+  discover(): FileEntry[] {
+    const fresh: { entry: FileEntry; key: number }[] = [];
+    for (const source of this.sources) {
+      const problems: SourceProblem[] = [];
+      const found = source.discover(source.roots(), problems);
+      for (const p of problems) this.noteProblem(source.id, p);
+      for (const file of found) {
+        if (this.files.has(file.path)) continue;
+        const entry: FileEntry = { file, fileId: this.nextFileId++, cursor: emptyCursor(), state: source.initialState(), source };
+        this.files.set(file.path, entry);
+        fresh.push({ entry, key: source.orderKey ? source.orderKey(file) : 0 });
+      }
+    }
+    fresh.sort((a, b) => a.key - b.key || a.entry.file.path.localeCompare(b.entry.file.path));
+    return fresh.map((f) => f.entry);
+  }
+
+  /** Read one file's new bytes into the meter; returns whether anything changed. */
+  private readEntry(entry: FileEntry, budgetBytes?: number): boolean {
+    const res = entry.source.read(entry.file, entry.fileId, entry.cursor, entry.state, {
+      keepPromptText: this.config.keepPromptText,
+      budgetBytes,
+    });
+    entry.cursor = res.cursor;
+    entry.state = res.state;
+    addHealth(this.agentHealth(entry.source.id), res.health);
+    for (const p of res.problems) this.noteProblem(entry.source.id, p);
+    if (res.restarted) this.log(`[${entry.source.id}] ${entry.file.path}: rewritten or replaced, read again from the start`);
+    if (res.events.length === 0) return res.health.bytesRead > 0;
+    this.meter.ingest(res.events);
+    for (const w of this.priceBook.drainWarnings()) this.log(`[prices] ${w}`);
+    this.dirtySinceSave = true;
+    return true;
+  }
+
+  /**
+   * Bring everything up to date: discover, then read every file's new bytes, one file per step,
+   * so a caller can slice the work (the worker answers queries between steps).
+   */
+  *scanSteps(): Generator<ScanProgress, { changed: boolean; files: number }> {
+    this.discover();
+    const entries = [...this.files.values()];
+    let changed = false;
+    let bytesDone = 0;
+    let i = 0;
+    for (const entry of entries) {
+      const before = entry.cursor.offset;
+      if (this.readEntry(entry)) changed = true;
+      bytesDone += Math.max(0, entry.cursor.offset - before);
+      i++;
+      yield { filesDone: i, filesTotal: entries.length, bytesDone };
+    }
+    return { changed, files: entries.length };
+  }
+
+  scan(): { changed: boolean; files: number } {
+    const steps = this.scanSteps();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** Re-read the given paths (from file-system events); unknown paths trigger a discovery. */
+  refresh(paths: readonly string[]): boolean {
+    let changed = false;
+    let needDiscovery = false;
+    for (const p of paths) {
+      const entry = this.files.get(p);
+      if (entry) {
+        if (this.readEntry(entry)) changed = true;
+      } else needDiscovery = true;
+    }
+    if (needDiscovery) for (const entry of this.discover()) if (this.readEntry(entry)) changed = true;
+    return changed;
+  }
+
+  /** Stat every known file and read those that changed (the polling fallback). */
+  poll(): boolean {
+    let changed = false;
+    for (const entry of this.files.values()) {
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(entry.file.path);
+      } catch {
+        continue;
+      }
+      if (st.size !== entry.cursor.size || st.mtimeMs !== entry.cursor.mtimeMs || st.ino !== entry.cursor.ino) {
+        if (this.readEntry(entry)) changed = true;
+      }
+    }
+    for (const entry of this.discover()) if (this.readEntry(entry)) changed = true;
+    return changed;
+  }
+
+  knownFiles(): string[] {
+    return [...this.files.keys()];
+  }
+
+  roots(): { agent: AgentId; roots: string[] }[] {
+    return this.sources.map((s) => ({ agent: s.id, roots: s.roots() }));
+  }
+
+  health(): EngineHealth {
+    const byAgent: EngineHealth['byAgent'] = {};
+    for (const s of this.sources) {
+      const roots = s.roots();
+      const files = [...this.files.values()].filter((f) => f.source === s).length;
+      byAgent[s.id] = {
+        ...(this.healthByAgent.get(s.id) ?? emptyHealth()),
+        files,
+        roots,
+        detected: files > 0 || roots.some((r) => fs.existsSync(r)),
+      };
+    }
+    return { byAgent, problems: [...this.problems], problemCount: this.problemCount, index: { ...this.indexInfo } };
+  }
+
+  // ---- persisted index -------------------------------------------------------------------
+
+  indexPath(): string | undefined {
+    return this.config.cacheDir ? path.join(this.config.cacheDir, indexFileName) : undefined;
+  }
+
+  /**
+   * Load the index if it is sound; otherwise keep an empty meter (a cold scan rebuilds it).
+   * Files are matched by path; a cursor is re-checked against the file when it is next read.
+   */
+  loadIndex(): boolean {
+    const p = this.indexPath();
+    if (!p) return false;
+    const res = readIndex(p);
+    if (!res.ok) {
+      if (res.reason !== 'missing') {
+        this.indexInfo = { loaded: false, rebuilt: res.reason, path: p };
+        this.log(`[index] ${p}: ${res.reason}; rebuilding from the transcripts`);
+      }
+      return false;
+    }
+    let meter: Meter;
+    try {
+      meter = restoreMeter(res.index.meter, this.priceBook);
+    } catch (error: unknown) {
+      this.indexInfo = { loaded: false, rebuilt: `unusable: ${String(error)}`, path: p };
+      this.log(`[index] ${p}: unusable (${String(error)}); rebuilding`);
+      return false;
+    }
+    const sum = meter.totalRequestTokens();
+    const check = sum.input + sum.output + sum.cacheWrite5m + sum.cacheWrite1h + sum.cacheRead;
+    if (check !== res.index.checksum) {
+      this.indexInfo = { loaded: false, rebuilt: 'checksum mismatch', path: p };
+      this.log(`[index] ${p}: checksum mismatch; rebuilding`);
+      return false;
+    }
+    this.meter = meter;
+    this.files.clear();
+    const byId = new Map(this.sources.map((s) => [s.id, s]));
+    let maxId = 0;
+    for (const f of res.index.files) {
+      const source = byId.get(f.agent);
+      if (!source) continue;
+      this.files.set(f.path, {
+        file: { path: f.path, agent: f.agent, projectHint: f.projectHint },
+        fileId: f.fileId,
+        cursor: f.cursor,
+        state: f.state ?? source.initialState(),
+        source,
+      });
+      maxId = Math.max(maxId, f.fileId);
+    }
+    this.nextFileId = Math.max(this.nextFileId, maxId + 1);
+    this.indexInfo = { loaded: true, savedAt: res.index.savedAt, path: p };
+    return true;
+  }
+
+  /** Write the index atomically (temp file + rename, user-only permissions). */
+  saveIndex(force = false): boolean {
+    const p = this.indexPath();
+    if (!p || (!this.dirtySinceSave && !force)) return false;
+    const files: IndexedFile[] = [...this.files.values()].map((e) => ({
+      path: e.file.path,
+      agent: e.file.agent,
+      projectHint: e.file.projectHint,
+      fileId: e.fileId,
+      cursor: e.cursor,
+      state: e.state,
+    }));
+    const sum = this.meter.totalRequestTokens();
+    const savedAt = Date.now();
+    writeIndexAtomic(p, {
+      files,
+      meter: snapshotMeter(this.meter),
+      checksum: sum.input + sum.output + sum.cacheWrite5m + sum.cacheWrite1h + sum.cacheRead,
+      savedAt,
+    });
+    this.dirtySinceSave = false;
+    this.indexInfo = { ...this.indexInfo, savedAt, path: p };
+    return true;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The persisted index: per-file cursors and parser state plus the meter snapshot, versioned.
+ * Written atomically with user-only permissions; a corrupt, partial or old-format file is
+ * detected and reported, never trusted.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { meterSnapshotSchema } from '../core/snapshot';
+import { agentIds } from '../core/usage';
+import { writeFileAtomic } from './atomic';
+
+export const indexFormat = 'taximeter-index';
+export const indexVersion = 1;
+export const indexFileName = `index-v${indexVersion}.json`;
+
+const cursorSchema = z.object({ size: z.number(), mtimeMs: z.number(), ino: z.number(), offset: z.number() });
+
+const indexedFileSchema = z.object({
+  path: z.string(),
+  agent: z.enum(agentIds),
+  projectHint: z.string().optional(),
+  fileId: z.number().int().positive(),
+  cursor: cursorSchema,
+  state: z.unknown().optional(),
+});
+export type IndexedFile = z.infer<typeof indexedFileSchema>;
+
+const indexSchema = z.object({
+  format: z.literal(indexFormat),
+  version: z.literal(indexVersion),
+  savedAt: z.number(),
+  checksum: z.number(),
+  files: z.array(indexedFileSchema),
+  meter: meterSnapshotSchema,
+});
+export type IndexDocument = z.infer<typeof indexSchema>;
+
+export type ReadIndexResult = { ok: true; index: IndexDocument } | { ok: false; reason: string };
+
+export function readIndex(file: string): ReadIndexResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error: unknown) {
+    return { ok: false, reason: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `unreadable: ${String(error)}` };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'corrupt or partial (not JSON)' };
+  }
+  const head = raw as { format?: unknown; version?: unknown };
+  if (head?.format !== indexFormat) return { ok: false, reason: 'not a Taximeter index' };
+  if (head.version !== indexVersion) return { ok: false, reason: `old format (version ${String(head.version)})` };
+  const parsed = indexSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: `invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}` };
+  return { ok: true, index: parsed.data };
+}
+
+export function writeIndexAtomic(file: string, doc: Omit<IndexDocument, 'format' | 'version'>): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const full: IndexDocument = { format: indexFormat, version: indexVersion, ...doc };
+  writeFileAtomic(file, JSON.stringify(full));
+}

@@ -1,0 +1,79 @@
+/**
+ * Messages between the extension host (main thread) and the scanner worker. Both sides compile
+ * against this file; the worker validates what it receives with zod.
+ */
+import { z } from 'zod';
+import type { Report } from '../core/report';
+import type { StatusSummary } from '../core/status';
+import { agentIds } from '../core/usage';
+import type { EngineHealth, ScanProgress } from './engine';
+
+export const priceOverrideSchema = z.object({
+  model: z.string().min(1).max(200),
+  input: z.number().nonnegative().max(10_000),
+  output: z.number().nonnegative().max(10_000),
+  cacheWrite5m: z.number().nonnegative().max(10_000).optional(),
+  cacheWrite1h: z.number().nonnegative().max(10_000).optional(),
+  cacheRead: z.number().nonnegative().max(10_000).optional(),
+});
+
+export const engineSettingsSchema = z.object({
+  claudeConfigDirs: z.array(z.string()),
+  idleMs: z.number().positive(),
+  priceOverrides: z.array(priceOverrideSchema),
+  keepPromptText: z.boolean(),
+  cacheDir: z.string().optional(),
+  agents: z.array(z.enum(agentIds)).optional(),
+  workspaceFolders: z.array(z.string()),
+  timeZone: z.string().optional(),
+  /** Poll interval when file-system events are unavailable (ms). */
+  pollMs: z.number().positive().optional(),
+});
+export type EngineSettings = z.infer<typeof engineSettingsSchema>;
+
+/** Main → worker. `id` pairs a request with its reply. */
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start'), id: z.number(), settings: engineSettingsSchema }),
+  z.object({ type: z.literal('configure'), id: z.number(), settings: engineSettingsSchema }),
+  z.object({ type: z.literal('refresh'), id: z.number(), paths: z.array(z.string()).optional() }),
+  z.object({
+    type: z.literal('report'),
+    id: z.number(),
+    since: z.number().optional(),
+    until: z.number().optional(),
+    by: z.enum(['session', 'day', 'model', 'project', 'agent']).optional(),
+  }),
+  z.object({ type: z.literal('health'), id: z.number() }),
+  z.object({ type: z.literal('status'), id: z.number() }),
+  z.object({ type: z.literal('stop'), id: z.number() }),
+]);
+export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+export interface ScanState {
+  phase: 'starting' | 'cold' | 'warm' | 'live' | 'stopped';
+  progress?: ScanProgress;
+  /** Duration of the first full scan, ms. */
+  firstScanMs?: number;
+  indexLoaded: boolean;
+  watching: 'events' | 'polling' | 'none';
+}
+
+export interface HealthBrief {
+  ok: boolean;
+  unreadableFiles: number;
+  malformed: number;
+  rejected: number;
+  problemCount: number;
+  lastProblem?: string;
+  detectedAgents: string[];
+}
+
+/** Worker → main. */
+export type FromWorker =
+  | { type: 'reply'; id: number; ok: true; result: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  | { type: 'status'; summary: StatusSummary; scan: ScanState; health: HealthBrief; meterVersion: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type ReportResult = Report;
+export type HealthResult = EngineHealth;

@@ -1,0 +1,296 @@
+/**
+ * The scanner worker: runs the engine off the extension host's thread, watches the transcript
+ * folders (file-system events, debounced, with a polling fallback) and posts a status summary
+ * whenever the meter changes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { createCalendar, type Calendar } from '../core/calendar';
+import { buildReport } from '../core/report';
+import { statusSummary } from '../core/status';
+import { Engine, type EngineConfig } from './engine';
+import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief, type ScanState, type ToWorker } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run in a worker thread');
+
+let engine: Engine | undefined;
+let settings: EngineSettings | undefined;
+let calendar: Calendar = createCalendar();
+const scan: ScanState = { phase: 'starting', indexLoaded: false, watching: 'none' };
+const watchers: fs.FSWatcher[] = [];
+let pollTimer: NodeJS.Timeout | undefined;
+let debounceTimer: NodeJS.Timeout | undefined;
+let saveTimer: NodeJS.Timeout | undefined;
+let midnightTimer: NodeJS.Timeout | undefined;
+const changedPaths = new Set<string>();
+let lastPostedVersion = -1;
+
+function post(msg: FromWorker): void {
+  port?.postMessage(msg);
+}
+
+function log(level: 'info' | 'warn' | 'error', message: string): void {
+  post({ type: 'log', level, message });
+}
+
+function toConfig(s: EngineSettings): EngineConfig {
+  return {
+    claude: { extraDirs: s.claudeConfigDirs },
+    idleMs: s.idleMs,
+    priceOverrides: s.priceOverrides,
+    keepPromptText: s.keepPromptText,
+    agents: s.agents,
+    cacheDir: s.cacheDir,
+  };
+}
+
+function healthBrief(e: Engine): HealthBrief {
+  const h = e.health();
+  let unreadable = 0;
+  let malformed = 0;
+  let rejected = 0;
+  const detected: string[] = [];
+  for (const [agent, a] of Object.entries(h.byAgent)) {
+    if (!a) continue;
+    unreadable += a.unreadableFiles;
+    malformed += a.malformed;
+    rejected += a.rejected;
+    if (a.detected) detected.push(agent);
+  }
+  const last = h.problems[h.problems.length - 1];
+  return {
+    ok: unreadable === 0,
+    unreadableFiles: unreadable,
+    malformed,
+    rejected,
+    problemCount: h.problemCount,
+    lastProblem: last ? `${last.path}: ${last.message}` : undefined,
+    detectedAgents: detected,
+  };
+}
+
+function postStatus(force = false): void {
+  if (!engine || !settings) return;
+  if (!force && engine.meter.version === lastPostedVersion) return;
+  lastPostedVersion = engine.meter.version;
+  const summary = statusSummary(engine.meter, {
+    now: Date.now(),
+    idleMs: settings.idleMs,
+    calendar,
+    workspaceFolders: settings.workspaceFolders,
+    agents: settings.agents,
+  });
+  post({ type: 'status', summary, scan: { ...scan }, health: healthBrief(engine), meterVersion: engine.meter.version });
+}
+
+function scheduleSave(): void {
+  if (saveTimer || !engine) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = undefined;
+    try {
+      engine?.saveIndex();
+    } catch (error: unknown) {
+      log('warn', `could not save the index: ${String(error)}`);
+    }
+  }, 2000);
+}
+
+function onFsEvent(file: string): void {
+  if (!file.endsWith('.jsonl')) {
+    // A new folder (project or subagents): discover on the next flush.
+    changedPaths.add('');
+  } else changedPaths.add(file);
+  if (debounceTimer) return;
+  debounceTimer = setTimeout(flushChanges, 50);
+}
+
+function flushChanges(): void {
+  debounceTimer = undefined;
+  if (!engine || scan.phase === 'cold' || scan.phase === 'warm') return;
+  const paths = [...changedPaths].filter(Boolean);
+  const discover = changedPaths.has('');
+  changedPaths.clear();
+  try {
+    const changed = engine.refresh(discover ? [...paths, ''] : paths);
+    if (changed) {
+      postStatus();
+      scheduleSave();
+    }
+  } catch (error: unknown) {
+    log('error', `refresh failed: ${String(error)}`);
+  }
+}
+
+function stopWatching(): void {
+  for (const w of watchers.splice(0)) w.close();
+  if (pollTimer) clearInterval(pollTimer);
+  pollTimer = undefined;
+}
+
+function startWatching(): void {
+  stopWatching();
+  if (!engine || !settings) return;
+  let watching = 0;
+  for (const { roots } of engine.roots()) {
+    for (const root of roots) {
+      // Watch the config root itself so a projects folder created later is seen too.
+      if (!fs.existsSync(root)) continue;
+      try {
+        const w = fs.watch(root, { recursive: true }, (_event, name) => {
+          if (name) onFsEvent(path.join(root, name.toString()));
+        });
+        w.on('error', (error) => {
+          log('warn', `watcher on ${root} failed (${String(error)}); polling instead`);
+          scan.watching = 'polling';
+        });
+        watchers.push(w);
+        watching++;
+      } catch (error: unknown) {
+        log('warn', `cannot watch ${root} (${String(error)}); polling instead`);
+      }
+    }
+  }
+  scan.watching = watching > 0 ? 'events' : 'polling';
+  // Polling is the safety net: slow when events work, faster when they do not.
+  const every = settings.pollMs ?? (watching > 0 ? 5000 : 1000);
+  pollTimer = setInterval(() => {
+    if (!engine || scan.phase !== 'live') return;
+    try {
+      if (engine.poll()) {
+        postStatus();
+        scheduleSave();
+      }
+    } catch (error: unknown) {
+      log('error', `poll failed: ${String(error)}`);
+    }
+  }, every);
+}
+
+/** Re-post at local midnight so "today" follows the clock even when nothing is written. */
+function scheduleMidnight(): void {
+  if (midnightTimer) clearTimeout(midnightTimer);
+  const now = Date.now();
+  const next = calendar.startOfDay(calendar.startOfDay(now) + 36 * 3_600_000);
+  midnightTimer = setTimeout(() => {
+    postStatus(true);
+    scheduleMidnight();
+  }, Math.max(1000, next - now + 500));
+}
+
+async function runScan(): Promise<void> {
+  if (!engine) return;
+  const t0 = Date.now();
+  scan.phase = scan.indexLoaded ? 'warm' : 'cold';
+  postStatus(true);
+  const steps = engine.scanSteps();
+  let sliceStart = Date.now();
+  let lastPost = Date.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) break;
+    scan.progress = r.value;
+    if (Date.now() - lastPost > 500) {
+      postStatus(true);
+      lastPost = Date.now();
+    }
+    if (Date.now() - sliceStart > 100) {
+      // Let queued requests in between files.
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = Date.now();
+    }
+  }
+  scan.firstScanMs ??= Date.now() - t0;
+  scan.phase = 'live';
+  scan.progress = undefined;
+  try {
+    engine.saveIndex(true);
+  } catch (error: unknown) {
+    log('warn', `could not save the index: ${String(error)}`);
+  }
+  postStatus(true);
+  log('info', `scan done in ${Date.now() - t0} ms: ${engine.knownFiles().length} files, ${engine.meter.responseCount} responses`);
+  // Changes that arrived during the scan.
+  if (changedPaths.size > 0) flushChanges();
+}
+
+function handle(msg: ToWorker): Promise<unknown> {
+  try {
+    return Promise.resolve(handleSync(msg));
+  } catch (error: unknown) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function handleSync(msg: ToWorker): unknown {
+  switch (msg.type) {
+    case 'start': {
+      settings = msg.settings;
+      calendar = createCalendar(settings.timeZone);
+      engine = new Engine(toConfig(settings), (m) => log('warn', m));
+      scan.indexLoaded = engine.loadIndex();
+      startWatching();
+      scheduleMidnight();
+      void runScan().catch((error: unknown) => log('error', `scan failed: ${String(error)}`));
+      return { indexLoaded: scan.indexLoaded };
+    }
+    case 'configure': {
+      settings = msg.settings;
+      calendar = createCalendar(settings.timeZone);
+      engine?.updateConfig(toConfig(settings));
+      if (scan.phase === 'live') {
+        startWatching();
+        engine?.poll();
+      }
+      postStatus(true);
+      return true;
+    }
+    case 'refresh': {
+      if (!engine) return false;
+      const changed = msg.paths ? engine.refresh(msg.paths) : engine.poll();
+      if (changed) postStatus();
+      return changed;
+    }
+    case 'report': {
+      if (!engine || !settings) throw new Error('not started');
+      return buildReport(engine.meter, {
+        range: { from: msg.since ?? -Infinity, to: msg.until ?? Infinity },
+        by: msg.by,
+        idleMs: settings.idleMs,
+        calendar,
+        agents: settings.agents,
+      });
+    }
+    case 'health':
+      if (!engine) throw new Error('not started');
+      return engine.health();
+    case 'status':
+      postStatus(true);
+      return true;
+    case 'stop':
+      stopWatching();
+      if (midnightTimer) clearTimeout(midnightTimer);
+      if (saveTimer) clearTimeout(saveTimer);
+      try {
+        engine?.saveIndex();
+      } catch {
+        // best effort on shutdown
+      }
+      scan.phase = 'stopped';
+      return true;
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  const parsed = toWorkerSchema.safeParse(raw);
+  if (!parsed.success) {
+    log('warn', `ignored an invalid message: ${parsed.error.issues[0]?.message ?? ''}`);
+    return;
+  }
+  const msg = parsed.data;
+  handle(msg).then(
+    (result) => post({ type: 'reply', id: msg.id, ok: true, result }),
+    (error: unknown) => post({ type: 'reply', id: msg.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+  );
+});

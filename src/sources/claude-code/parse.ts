@@ -1,0 +1,216 @@
+/**
+ * One Claude Code transcript line → normalised meter events (../shared/formats/claude-code.md).
+ *
+ * - assistant: one line per content block, the full usage repeated → one usage event keyed by
+ *   `message.id`; the meter counts each key once. Attributed to `requestSessionId ?? sessionId`
+ *   (a fork's copies name the session that made the call). `<synthetic>` lines are not usage.
+ * - user: a prompt (string or text blocks, not meta, not the compaction summary, not a sidechain)
+ *   starts a turn; tool results and the rest are agent activity.
+ * - system `compact_boundary`: a compaction; other system lines are activity.
+ * - cost-state: the client's cumulative per-model totals, located at the latest time seen before it.
+ * Everything else is skipped; a line that is not JSON, or fails its schema, is counted.
+ */
+import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '../../core/usage';
+import {
+  assistantRecordSchema,
+  costStateRecordSchema,
+  systemRecordSchema,
+  userRecordSchema,
+  type ClaudeUsage,
+  type UserRecord,
+} from './schema';
+
+/** Per-file parser state; persisted with the file's cursor. */
+export interface ClaudeFileState {
+  /** Latest timestamp seen in the file (ms), to locate records that carry none. */
+  maxTs: number;
+  /** cost-state records seen so far in the file. */
+  seq: number;
+}
+
+export function initialClaudeFileState(): ClaudeFileState {
+  return { maxTs: -Infinity, seq: 0 };
+}
+
+export interface ClaudeParseContext {
+  fileId: number;
+  state: ClaudeFileState;
+  /** Project folder guessed from the transcript's folder, when a line has no `cwd`. */
+  projectHint?: string;
+  /** Keep the first line of prompts (for reports); false under the privacy setting. */
+  keepPromptText: boolean;
+}
+
+export type LineStatus = 'ok' | 'skipped' | 'malformed' | 'rejected';
+
+export interface LineOutcome {
+  status: LineStatus;
+  events: MeterEvent[];
+  reason?: string;
+}
+
+const patterns = ['"type":"assistant"', '"type":"user"', '"type":"system"', '"type":"cost-state"'].map((p) => Buffer.from(p));
+
+/** Cheap byte filter: only lines that can be one of the records we read become strings. */
+export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
+  const view = buf.subarray(start, end);
+  for (const p of patterns) if (view.indexOf(p) !== -1) return true;
+  return false;
+}
+
+export function toTokenCounts(u: ClaudeUsage): TokenCounts {
+  const oneHour = u.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  const fiveMin = u.cache_creation?.ephemeral_5m_input_tokens ?? 0;
+  const written = u.cache_creation_input_tokens ?? fiveMin + oneHour;
+  const w1h = Math.min(oneHour, written);
+  return {
+    input: u.input_tokens,
+    output: u.output_tokens,
+    cacheWrite5m: written - w1h,
+    cacheWrite1h: w1h,
+    cacheRead: u.cache_read_input_tokens ?? 0,
+  };
+}
+
+const maxPromptChars = 120;
+
+function firstLine(text: string): string {
+  const line = text.trimStart().split('\n', 1)[0] ?? '';
+  return line.length > maxPromptChars ? `${line.slice(0, maxPromptChars - 1)}…` : line;
+}
+
+function promptOf(r: UserRecord): { text: string; command?: string } | 'activity' {
+  if (r.isMeta || r.isCompactSummary || r.isSidechain) return 'activity';
+  const content = r.message.content;
+  let text: string;
+  if (typeof content === 'string') text = content;
+  else {
+    if (content.some((b) => b.type === 'tool_result')) return 'activity';
+    const texts = content.filter((b) => b.type === 'text' && typeof b.text === 'string').map((b) => b.text ?? '');
+    if (texts.length === 0) return content.length > 0 ? { text: '' } : 'activity';
+    text = texts.join('\n');
+  }
+  if (text.startsWith('<local-command-stdout>') || text.startsWith('<local-command-caveat>') || text.startsWith('Caveat: ')) return 'activity';
+  const cmd = /^<command-name>([^<]{1,100})<\/command-name>/.exec(text.trimStart());
+  if (cmd?.[1]) return { text: cmd[1], command: cmd[1] };
+  return { text };
+}
+
+function parseTs(iso: string): number {
+  return Date.parse(iso);
+}
+
+export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutcome {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { status: 'malformed', events: [], reason: 'not JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { status: 'malformed', events: [], reason: 'not an object' };
+  const type = (raw as { type?: unknown }).type;
+  const base = { agent: 'claude-code' as const, fileId: ctx.fileId };
+  switch (type) {
+    case 'assistant': {
+      const p = assistantRecordSchema.safeParse(raw);
+      if (!p.success) return { status: 'rejected', events: [], reason: `assistant: ${p.error.issues[0]?.message ?? 'invalid'}` };
+      const r = p.data;
+      const ts = parseTs(r.timestamp);
+      if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
+      ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
+      const common = { ...base, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+      if (r.message.model === '<synthetic>') return { status: 'ok', events: [{ ...common, kind: 'activity', sessionId: r.sessionId }] };
+      const owner = r.requestSessionId ?? r.sessionId;
+      return {
+        status: 'ok',
+        events: [
+          {
+            ...common,
+            kind: 'usage',
+            sessionId: owner,
+            model: r.message.model,
+            dedupeKey: r.message.id,
+            tokens: toTokenCounts(r.message.usage),
+            sidechain: r.isSidechain ?? false,
+            copiedInto: owner !== r.sessionId ? r.sessionId : undefined,
+            provider: 'anthropic',
+          },
+        ],
+      };
+    }
+    case 'user': {
+      const p = userRecordSchema.safeParse(raw);
+      if (!p.success) return { status: 'rejected', events: [], reason: `user: ${p.error.issues[0]?.message ?? 'invalid'}` };
+      const r = p.data;
+      const ts = parseTs(r.timestamp);
+      if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
+      ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
+      const common = { ...base, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+      const prompt = promptOf(r);
+      if (prompt === 'activity') return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
+      const events: MeterEvent[] = [
+        { ...common, kind: 'prompt', text: ctx.keepPromptText || prompt.command ? firstLine(prompt.text) : '', command: prompt.command },
+      ];
+      if (prompt.command === '/clear') events.push({ ...common, kind: 'session-mark', mark: 'clear', uid: `${r.uuid ?? ts}:clear` });
+      return { status: 'ok', events };
+    }
+    case 'system': {
+      const p = systemRecordSchema.safeParse(raw);
+      if (!p.success) return { status: 'rejected', events: [], reason: `system: ${p.error.issues[0]?.message ?? 'invalid'}` };
+      const r = p.data;
+      const ts = parseTs(r.timestamp);
+      if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
+      ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
+      const common = { ...base, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+      if (r.subtype === 'compact_boundary') {
+        const m = r.compactMetadata ?? {};
+        const trigger = m.trigger === 'manual' || m.trigger === 'auto' ? m.trigger : 'unknown';
+        const event: CompactionEvent = {
+          ...common,
+          kind: 'compaction',
+          trigger,
+          preTokens: m.preTokens,
+          postTokens: m.postTokens,
+          durationMs: m.durationMs,
+          droppedTokens: m.preTokens !== undefined && m.postTokens !== undefined ? Math.max(0, m.preTokens - m.postTokens) : undefined,
+        };
+        return { status: 'ok', events: [event] };
+      }
+      return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
+    }
+    case 'cost-state': {
+      const p = costStateRecordSchema.safeParse(raw);
+      if (!p.success) return { status: 'rejected', events: [], reason: `cost-state: ${p.error.issues[0]?.message ?? 'invalid'}` };
+      const r = p.data;
+      const seq = ctx.state.seq++;
+      if (!Number.isFinite(ctx.state.maxTs)) return { status: 'skipped', events: [], reason: 'cost-state before any timestamp' };
+      const models: CostStateEvent['models'] = {};
+      for (const [model, m] of Object.entries(r.modelUsage)) {
+        const oneHour = m.cacheCreationEphemeral1hInputTokens ?? 0;
+        const written = m.cacheCreationInputTokens ?? (m.cacheCreationEphemeral5mInputTokens ?? 0) + oneHour;
+        models[model] = {
+          costUSD: m.costUSD,
+          tokens: {
+            input: m.inputTokens,
+            output: m.outputTokens,
+            cacheWrite5m: written - Math.min(oneHour, written),
+            cacheWrite1h: Math.min(oneHour, written),
+            cacheRead: m.cacheReadInputTokens ?? 0,
+          },
+        };
+      }
+      const event: CostStateEvent = {
+        ...base,
+        kind: 'cost-state',
+        sessionId: r.sessionId,
+        timestamp: ctx.state.maxTs,
+        totalCostUSD: r.totalCostUSD,
+        models,
+        seq,
+      };
+      return { status: 'ok', events: [event] };
+    }
+    default:
+      return { status: 'skipped', events: [] };
+  }
+}

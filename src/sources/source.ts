@@ -1,0 +1,79 @@
+/**
+ * The contract every agent source fulfils (Node I/O allowed, 'vscode' forbidden). Adding an agent
+ * means one folder under sources/ and one entry in `agentIds`.
+ */
+import type { AgentId, MeterEvent } from '../core/usage';
+import type { FileCursor } from './tail';
+
+export interface DiscoveredFile {
+  path: string;
+  agent: AgentId;
+  /** Project folder guessed from where the file lives. */
+  projectHint?: string;
+}
+
+export interface SourceHealth {
+  /** Lines that were not JSON (or not an object). */
+  malformed: number;
+  /** Lines that were JSON but failed the record schema (bad types, negative counts, …). */
+  rejected: number;
+  /** Lines decoded and understood. */
+  parsed: number;
+  /** Lines skipped as records without usage (before or after decoding). */
+  skipped: number;
+  /** Lines too long to decode. */
+  oversized: number;
+  /** Files that could not be read (permissions, vanished, …). */
+  unreadableFiles: number;
+  bytesRead: number;
+}
+
+export function emptyHealth(): SourceHealth {
+  return { malformed: 0, rejected: 0, parsed: 0, skipped: 0, oversized: 0, unreadableFiles: 0, bytesRead: 0 };
+}
+
+export function addHealth(into: SourceHealth, add: SourceHealth): void {
+  into.malformed += add.malformed;
+  into.rejected += add.rejected;
+  into.parsed += add.parsed;
+  into.skipped += add.skipped;
+  into.oversized += add.oversized;
+  into.unreadableFiles += add.unreadableFiles;
+  into.bytesRead += add.bytesRead;
+}
+
+/** One problem worth a log line. */
+export interface SourceProblem {
+  path: string;
+  message: string;
+}
+
+export interface ReadResult<S> {
+  events: MeterEvent[];
+  cursor: FileCursor;
+  state: S;
+  health: SourceHealth;
+  problems: SourceProblem[];
+  /** The file was rewritten or replaced and read again from the start. */
+  restarted: boolean;
+  missing: boolean;
+}
+
+export interface ReadOptions {
+  keepPromptText: boolean;
+  budgetBytes?: number;
+}
+
+export interface AgentSource<S = unknown> {
+  id: AgentId;
+  label: string;
+  /** Candidate roots (they need not exist). */
+  roots(): string[];
+  /** Every file that may hold usage under the roots; a missing root is simply empty. */
+  discover(roots: readonly string[], problems: SourceProblem[]): DiscoveredFile[];
+  initialState(): S;
+  /** Read what is new in one file. */
+  read(file: DiscoveredFile, fileId: number, cursor: FileCursor, state: S, options: ReadOptions): ReadResult<S>;
+  /** A cheap key that orders files so originals are read before their forks (earliest first). */
+  orderKey?(file: DiscoveredFile): number;
+}

@@ -1,0 +1,210 @@
+/**
+ * Incremental, byte-offset JSONL reading shared by every agent source.
+ *
+ * - Only appended bytes are read: a cursor remembers (size, mtime, inode, offset).
+ * - A half-written last line is left for the next read (the offset stops before it), so it is
+ *   never parsed twice and never lost. An unterminated tail that is already a complete JSON object
+ *   is taken (a writer that died before its newline); the newline that may follow is an empty line.
+ * - A file that shrank or was replaced (new inode) is read again from the start; the meter's
+ *   line and response dedupe keeps that from counting anything twice.
+ * - Lines are offered to a cheap byte filter before they become strings, so records that cannot
+ *   hold usage (hundreds of MB of snapshots) cost a memchr, not a JSON.parse.
+ */
+import * as fs from 'node:fs';
+
+export interface FileCursor {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  /** Bytes consumed: the end of the last complete line handled. */
+  offset: number;
+}
+
+/** Says whether a raw line is worth decoding; must be cheap and may have false positives. */
+export type LineFilter = (buf: Buffer, start: number, end: number) => boolean;
+
+export type TailStatus = 'unchanged' | 'read' | 'rewritten' | 'missing' | 'unreadable' | 'not-a-file';
+
+export interface TailResult {
+  status: TailStatus;
+  cursor: FileCursor;
+  bytesRead: number;
+  lines: number;
+  /** Lines the filter skipped without decoding. */
+  filtered: number;
+  /** Lines longer than the limit: consumed, counted, not parsed. */
+  oversized: number;
+  /** Lines that cannot be a JSON object (do not start with `{` and end with `}`): counted, not decoded. */
+  malformed: number;
+  error?: string;
+}
+
+export interface TailOptions {
+  filter?: LineFilter;
+  /** Longest line decoded (bytes); longer ones are skipped and counted. */
+  maxLineBytes?: number;
+  /** Read at most this many bytes now (the rest next time); for chunked cold scans. */
+  budgetBytes?: number;
+  /** Called before any line when the file is read again from the start. */
+  onRestart?: () => void;
+}
+
+const chunkSize = 4 * 1024 * 1024;
+let sharedBuffer: Buffer | undefined;
+
+export function emptyCursor(): FileCursor {
+  return { size: 0, mtimeMs: 0, ino: 0, offset: 0 };
+}
+
+const openBrace = 0x7b;
+const closeBrace = 0x7d;
+
+/** Whether the bytes can be a JSON object: `{` … `}` (surrounding blanks and a CR allowed). */
+function objectShaped(buf: Buffer, start: number, end: number): boolean {
+  let s = start;
+  let e = end - 1;
+  while (s <= e && (buf[s] === 0x20 || buf[s] === 0x09)) s++;
+  while (e >= s && (buf[e] === 0x20 || buf[e] === 0x09 || buf[e] === 0x0d)) e--;
+  return s < e && buf[s] === openBrace && buf[e] === closeBrace;
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+function looksLikeCompleteObject(text: string): boolean {
+  const t = text.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return false;
+  try {
+    JSON.parse(t);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Read what was appended to `path` since `cursor` and hand each complete line to `onLine`.
+ * Synchronous on purpose: it runs in the scanner worker or the CLI, never on the extension host.
+ */
+export function tailFile(path: string, cursor: FileCursor, onLine: (line: string) => void, options: TailOptions = {}): TailResult {
+  const result: TailResult = { status: 'unchanged', cursor: { ...cursor }, bytesRead: 0, lines: 0, filtered: 0, oversized: 0, malformed: 0 };
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch (error: unknown) {
+    result.status = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
+    result.error = String(error);
+    return result;
+  }
+  if (!st.isFile()) {
+    result.status = 'not-a-file';
+    return result;
+  }
+  let start = cursor.offset;
+  const replaced = cursor.ino !== 0 && st.ino !== cursor.ino;
+  if (st.size < cursor.offset || replaced) {
+    start = 0;
+    result.status = 'rewritten';
+    options.onRestart?.();
+  }
+  if (st.size === start && !replaced && st.size === cursor.size) {
+    result.cursor = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, offset: start };
+    return result;
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (error: unknown) {
+    result.status = 'unreadable';
+    result.error = String(error);
+    return result;
+  }
+  const maxLine = options.maxLineBytes ?? 64 * 1024 * 1024;
+  const filter = options.filter;
+  const end = options.budgetBytes !== undefined ? Math.min(st.size, start + options.budgetBytes) : st.size;
+  const buf = (sharedBuffer ??= Buffer.allocUnsafe(chunkSize));
+  let pos = start;
+  /** Pieces of a line that spans chunk boundaries. */
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let pendingStart = start;
+  let oversizedLine = false;
+  try {
+    while (pos < end) {
+      const want = Math.min(buf.length, end - pos);
+      const n = fs.readSync(fd, buf, 0, want, pos);
+      if (n <= 0) break;
+      result.bytesRead += n;
+      let lineStart = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, lineStart);
+        if (nl === -1 || nl >= n) break;
+        if (pendingBytes > 0 || oversizedLine) {
+          if (!oversizedLine && pendingBytes + nl - lineStart <= maxLine) {
+            pending.push(Buffer.from(buf.subarray(lineStart, nl)));
+            const whole = Buffer.concat(pending);
+            if (!objectShaped(whole, 0, whole.length)) {
+              if (!isBlank(whole, 0, whole.length)) result.malformed++;
+            } else if (!filter || filter(whole, 0, whole.length)) {
+              result.lines++;
+              onLine(whole.toString('utf8'));
+            } else result.filtered++;
+          } else result.oversized++;
+          pending = [];
+          pendingBytes = 0;
+          oversizedLine = false;
+        } else if (nl > lineStart) {
+          if (nl - lineStart > maxLine) result.oversized++;
+          else if (!objectShaped(buf, lineStart, nl)) {
+            if (!isBlank(buf, lineStart, nl)) result.malformed++;
+          } else if (!filter || filter(buf, lineStart, nl)) {
+            result.lines++;
+            onLine(buf.toString('utf8', lineStart, nl));
+          } else result.filtered++;
+        }
+        lineStart = nl + 1;
+      }
+      const consumedTo = pos + lineStart;
+      if (lineStart < n) {
+        // The rest of this chunk is an unfinished line: keep it until its newline arrives.
+        if (pendingBytes === 0 && !oversizedLine) pendingStart = consumedTo;
+        const rest = n - lineStart;
+        if (!oversizedLine && pendingBytes + rest <= maxLine) {
+          pending.push(Buffer.from(buf.subarray(lineStart, n)));
+          pendingBytes += rest;
+        } else {
+          oversizedLine = true;
+          pending = [];
+          pendingBytes = 0;
+        }
+      } else {
+        pendingStart = consumedTo;
+      }
+      result.cursor.offset = pendingBytes > 0 || oversizedLine ? pendingStart : consumedTo;
+      pos += n;
+    }
+    if (pendingBytes > 0 && pos >= st.size) {
+      const tail = Buffer.concat(pending).toString('utf8');
+      if (looksLikeCompleteObject(tail)) {
+        result.lines++;
+        onLine(tail);
+        result.cursor.offset = pos;
+      }
+    }
+  } catch (error: unknown) {
+    result.status = 'unreadable';
+    result.error = String(error);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (result.status === 'unchanged') result.status = 'read';
+  result.cursor.size = st.size;
+  result.cursor.mtimeMs = st.mtimeMs;
+  result.cursor.ino = st.ino;
+  return result;
+}

@@ -1,0 +1,10 @@
+/**
+ * Every command id, in one place (package.json `contributes.commands` lists the user-facing ones).
+ */
+export const CommandId = {
+  // User facing
+  showSessions: 'taximeter.showSessions',
+  refresh: 'taximeter.refresh',
+  showLog: 'taximeter.showLog',
+} as const;
+export type CommandId = (typeof CommandId)[keyof typeof CommandId];

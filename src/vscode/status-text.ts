@@ -1,0 +1,79 @@
+/**
+ * The status bar's text and tooltip, as a pure function of the worker's status message
+ * (no 'vscode' import, so it is unit-tested on plain Node).
+ */
+import * as path from 'node:path';
+import { formatCost, formatDuration, formatTokens } from '../core/format';
+import { agentLabels } from '../core/usage';
+import type { FromWorker } from '../engine/worker-protocol';
+
+type StatusMessage = Extract<FromWorker, { type: 'status' }>;
+
+export interface RenderedStatus {
+  text: string;
+  tooltip: string;
+  warning: boolean;
+  accessibility: string;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+export function renderStatus(msg: StatusMessage | undefined, failure?: string): RenderedStatus {
+  if (!msg) {
+    return {
+      text: failure ? '$(warning) Taximeter' : '$(loading~spin) Taximeter',
+      tooltip: failure ? `Taximeter: ${escapeMd(failure)}` : 'Taximeter is starting…',
+      warning: Boolean(failure),
+      accessibility: 'Taximeter starting',
+    };
+  }
+  const { summary, scan, health } = msg;
+  const cur = summary.current;
+  const lines: string[] = [];
+  let text: string;
+  if (cur) {
+    const icon = summary.live ? '$(pulse)' : '$(dashboard)';
+    text = `${icon} ${formatCost(cur.costUSD, cur.lowerBound)} · ${formatDuration(cur.busyMs)} · ${formatTokens(cur.totalTokens)}`;
+    const proj = cur.project ? path.basename(cur.project) : '(unknown project)';
+    lines.push(`**${escapeMd(agentLabels[cur.agent])} · ${escapeMd(proj)}** — session \`${cur.id.slice(0, 8)}\`${summary.live ? ' (live)' : ''}`, '');
+    lines.push('| | |', '|---|--:|');
+    lines.push(`| API-equivalent cost | ${escapeMd(formatCost(cur.costUSD, cur.lowerBound))} |`);
+    lines.push(`| busy / active / wall | ${formatDuration(cur.busyMs)} / ${formatDuration(cur.activeMs)} / ${formatDuration(cur.wallMs)} |`);
+    lines.push(`| input (uncached) | ${formatTokens(cur.tokens.input)} |`);
+    lines.push(`| output | ${formatTokens(cur.tokens.output)} |`);
+    lines.push(`| cache write 5m / 1h | ${formatTokens(cur.tokens.cacheWrite5m)} / ${formatTokens(cur.tokens.cacheWrite1h)} |`);
+    lines.push(`| cache read | ${formatTokens(cur.tokens.cacheRead)} |`);
+    lines.push('');
+    lines.push('| model | tokens | cost |', '|---|--:|--:|');
+    for (const m of cur.byModel) {
+      const cost = m.usd === null ? 'unpriced' : `${formatCost(m.usd)}${m.provenance === 'client-reported' ? ' (client-reported)' : ''}`;
+      lines.push(`| ${escapeMd(m.model)} | ${formatTokens(m.tokens)} | ${escapeMd(cost)} |`);
+    }
+    lines.push('');
+    if (cur.unpricedModels.length > 0)
+      lines.push(`$(warning) Unpriced: ${escapeMd(cur.unpricedModels.join(', '))} — the cost is a lower bound. Add prices in \`taximeter.prices\`.`, '');
+    if (cur.auxiliaryUSD > 0) lines.push(`Includes ${escapeMd(formatCost(cur.auxiliaryUSD))} of calls only the agent's own totals show (compactions, …).`, '');
+  } else {
+    text = `$(dashboard) ${formatCost(summary.today.costUSD, summary.today.lowerBound)} today`;
+    lines.push('No agent session found yet.', '');
+  }
+  lines.push(`**Today:** ${escapeMd(formatCost(summary.today.costUSD, summary.today.lowerBound))} · ${formatTokens(summary.today.tokens)} tokens · ${summary.today.sessions} session(s)`, '');
+  lines.push(
+    `_Tokens and times are measured from the agents' transcripts; costs are computed with ${escapeMd(summary.priceTable)}` +
+      `${cur && cur.clientReportedUSD > 0 ? ', or client-reported where the table has no price' : ''}._`,
+  );
+  if (scan.phase === 'cold' || scan.phase === 'warm') {
+    const p = scan.progress;
+    lines.push('', `$(sync~spin) Reading history${p ? ` (${p.filesDone}/${p.filesTotal} files)` : ''}…`);
+  }
+  const warning = !health.ok || Boolean(failure);
+  if (warning) lines.push('', `$(warning) ${escapeMd(failure ?? `${health.unreadableFiles} file(s) could not be read`)}${health.lastProblem ? ` — ${escapeMd(health.lastProblem)}` : ''}. See the Taximeter log.`);
+  if (health.malformed + health.rejected > 0) lines.push('', `${health.malformed + health.rejected} unreadable line(s) skipped and counted.`);
+  lines.push('', 'Click for recent sessions.');
+  const accessibility = cur
+    ? `Taximeter: current session ${formatCost(cur.costUSD, cur.lowerBound)}, busy ${formatDuration(cur.busyMs)}, ${formatTokens(cur.totalTokens)} tokens`
+    : `Taximeter: ${formatCost(summary.today.costUSD)} today`;
+  return { text: warning ? `$(warning) ${text.replace(/^\$\([^)]+\) /, '')}` : text, tooltip: lines.join('\n'), warning, accessibility };
+}

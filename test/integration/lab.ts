@@ -1,0 +1,82 @@
+/**
+ * Drives the real Claude Code client against the loopback fake Anthropic server
+ * (../shared/agent-lab/claude-code) from inside the extension host, for end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface FakeServer {
+  port: number;
+  log: string;
+  stop(): void;
+}
+
+export function sharedDir(): string {
+  const d = process.env.TAXIMETER_SHARED_DIR;
+  if (!d) throw new Error('TAXIMETER_SHARED_DIR is not set');
+  return d;
+}
+
+export function claudeBin(): string | undefined {
+  const b = process.env.TAXIMETER_CLAUDE_BIN;
+  return b && fs.existsSync(b) ? b : undefined;
+}
+
+export async function startFakeAnthropic(scratch: string, env: Record<string, string> = {}): Promise<FakeServer> {
+  const portFile = path.join(scratch, `port-${Date.now()}`);
+  const log = path.join(scratch, 'fake-requests.jsonl');
+  const child: ChildProcess = spawn(process.execPath, [path.join(sharedDir(), 'agent-lab', 'claude-code', 'fake-anthropic-server.mjs'), '0'], {
+    env: { ...process.env, MAX_SECONDS: '300', FAKE_LOG: log, FAKE_PORT_FILE: portFile, FAKE_OTEL_LOG: path.join(scratch, 'otel.jsonl'), ...env },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    if (fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const port = Number(fs.readFileSync(portFile, 'utf8').trim());
+  return { port, log, stop: () => void child.kill() };
+}
+
+export interface ClaudeRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  result?: { session_id?: string; total_cost_usd?: number };
+}
+
+/** Run `claude` headless in `cwd`, writing transcripts under `configDir`. */
+export function runClaude(bin: string, args: string[], opts: { cwd: string; configDir: string; home: string; port: number; env?: Record<string, string> }): Promise<ClaudeRun> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, [...args, '--allowedTools', 'Bash Read Write Edit Agent'], {
+      cwd: opts.cwd,
+      env: {
+        ...process.env,
+        HOME: opts.home,
+        CLAUDE_CONFIG_DIR: opts.configDir,
+        ANTHROPIC_BASE_URL: `http://127.0.0.1:${opts.port}`,
+        ANTHROPIC_API_KEY: 'dummy-key-for-lab-0000000000',
+        DISABLE_TELEMETRY: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_AUTOUPDATER: '1',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill(), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let result: ClaudeRun['result'];
+      try {
+        result = JSON.parse(stdout) as ClaudeRun['result'];
+      } catch {
+        result = undefined;
+      }
+      resolve({ code: code ?? 1, stdout, stderr, result });
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createCalendar } from '../../src/core/calendar';
+import { buildReport } from '../../src/core/report';
+import { Engine } from '../../src/engine/engine';
+import { claudeFixture, copyTree, referenceClaudeTotals, tempDir } from '../helpers';
+
+const sid = '1fadfc77-936f-4016-8c24-3f754c1f34ce';
+
+function engineFor(root: string): Engine {
+  return new Engine({ claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+}
+
+function tokensOf(e: Engine): number {
+  return buildReport(e.meter, { range: { from: -Infinity, to: Infinity }, idleMs: 300_000, calendar: createCalendar('UTC') }).totals.tokens.total;
+}
+
+describe('broken and half-written lines', () => {
+  it('skips and counts malformed and invalid lines, and loses nothing else', () => {
+    const root = tempDir();
+    copyTree(claudeFixture('compact_manual'), root);
+    const file = path.join(root, 'projects', '-home-user-proj', `${sid}.jsonl`);
+    const ref = referenceClaudeTotals(root).get(sid)!;
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const broken = [
+      '{"type":"assistant","message":{"id":"x"', // truncated JSON
+      'not json at all',
+      '{"type":"assistant","sessionId":"s","timestamp":"2026-11-22T19:16:31.263Z","message":{"id":"m-neg","model":"claude-sonnet-4-5","usage":{"input_tokens":-5,"output_tokens":1}}}',
+      '{"type":"assistant","sessionId":"s","timestamp":"2026-11-22T19:16:31.263Z","message":{"id":"m-str","model":"claude-sonnet-4-5","usage":{"input_tokens":"5","output_tokens":1}}}',
+      '\u0000\u0000{"type":"user"}',
+    ];
+    const mixed = [...lines.slice(0, 10), ...broken, ...lines.slice(10)];
+    fs.writeFileSync(file, `${mixed.join('\n')}\n`);
+    const e = engineFor(root);
+    e.scan();
+    const h = e.health().byAgent['claude-code'];
+    assert.equal(h?.malformed, 3, 'truncated JSON, text, NUL bytes');
+    assert.equal(h?.rejected, 2, 'negative count, count as a string');
+    assert.equal(tokensOf(e), ref.input + ref.output + ref.cacheWrite + ref.cacheRead);
+    assert.ok(e.health().problems.length > 0, 'problems are logged');
+  });
+
+  it('a transcript written in arbitrary pieces gives the same totals as one read', () => {
+    const root = tempDir();
+    copyTree(claudeFixture('compact_manual'), root);
+    const file = path.join(root, 'projects', '-home-user-proj', `${sid}.jsonl`);
+    const full = fs.readFileSync(file);
+    const ref = referenceClaudeTotals(claudeFixture('compact_manual')).get(sid)!;
+    fs.writeFileSync(file, '');
+    const e = engineFor(root);
+    e.scan();
+    let pos = 0;
+    let step = 1;
+    while (pos < full.length) {
+      const n = Math.min(full.length - pos, 1 + ((step * 7919) % 40_000));
+      fs.appendFileSync(file, full.subarray(pos, pos + n));
+      pos += n;
+      step++;
+      e.refresh([file]);
+    }
+    assert.equal(tokensOf(e), ref.input + ref.output + ref.cacheWrite + ref.cacheRead);
+    const h = e.health().byAgent['claude-code'];
+    assert.equal(h?.malformed, 0, 'no half line was ever parsed');
+    assert.ok(step > 20);
+  });
+});

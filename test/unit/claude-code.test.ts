@@ -1,0 +1,137 @@
+import * as assert from 'node:assert/strict';
+import { createCalendar } from '../../src/core/calendar';
+import { buildReport, type ReportSession } from '../../src/core/report';
+import { Engine } from '../../src/engine/engine';
+import { claudeFixture, lastCostStates, referenceClaudeTotals } from '../helpers';
+
+const calendar = createCalendar('UTC');
+
+function reportFor(scenario: string): Map<string, ReportSession> {
+  const engine = new Engine({ claude: { onlyDirs: [claudeFixture(scenario)] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+  engine.scan();
+  const report = buildReport(engine.meter, { range: { from: -Infinity, to: Infinity }, idleMs: 300_000, calendar });
+  return new Map(report.sessions.map((s) => [s.id, s]));
+}
+
+const scenarios = ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel', 'tools_resume-cc1.0.128', 'compact_manual-cc1.0.128', 'errors-cc1.0.128'];
+
+describe('Claude Code source on the real fixtures', () => {
+  for (const scenario of scenarios) {
+    it(`${scenario}: deduped transcript tokens per session equal the reference reading`, () => {
+      const ref = referenceClaudeTotals(claudeFixture(scenario));
+      const got = reportFor(scenario);
+      assert.ok(ref.size > 0, 'fixture has usage');
+      for (const [sid, t] of ref) {
+        const s = got.get(sid);
+        assert.ok(s, `session ${sid} missing`);
+        assert.deepEqual(
+          { input: s.tokens.input, output: s.tokens.output, cacheWrite: s.tokens.cacheWrite, cacheRead: s.tokens.cacheRead },
+          { input: t.input, output: t.output, cacheWrite: t.cacheWrite, cacheRead: t.cacheRead },
+          `${scenario} ${sid}`,
+        );
+      }
+      for (const [sid, s] of got) if (!ref.has(sid)) assert.equal(s.tokens.total, 0, `unexpected tokens for ${sid}`);
+    });
+  }
+
+  it('counts each response once, not once per content block (compact_manual: 6 responses, not 8 lines)', () => {
+    const s = reportFor('compact_manual').get('1fadfc77-936f-4016-8c24-3f754c1f34ce');
+    assert.equal(s?.requests, 6);
+  });
+
+  it('attributes a fork’s copied history to the session that made the calls (tools_resume: 10 responses, not 22)', () => {
+    const got = reportFor('tools_resume');
+    const total = [...got.values()].reduce((n, s) => n + s.requests, 0);
+    assert.equal(total, 10);
+    assert.equal(got.get('eb875d34-6f01-4077-bde2-b7e9ee0cd794')?.requests, 1, 'the fork made one call of its own');
+  });
+
+  it('1.0.128: a fork’s copies (rewritten to the fork time) stay with the original session', () => {
+    const got = reportFor('tools_resume-cc1.0.128');
+    assert.equal(got.get('d9a4ba56-9412-4138-bd48-868bd475a1bd')?.requests, 1);
+    // 7 in its file, 1 in the --continue file, 1 after /clear (1.0.x continues under the old id)
+    assert.equal(got.get('365a7c1b-3461-4199-95d7-7bd653ca7926')?.requests, 9);
+  });
+
+  it('for sessions without compaction, transcript tokens equal the client’s cost-state (all four kinds)', () => {
+    for (const scenario of ['subagent_models', 'errors']) {
+      const got = reportFor(scenario);
+      for (const [sid, cs] of lastCostStates(claudeFixture(scenario))) {
+        const s = got.get(sid);
+        assert.ok(s);
+        let input = 0, output = 0, write = 0, read = 0;
+        for (const m of Object.values<any>(cs.modelUsage)) {
+          input += m.inputTokens; output += m.outputTokens; write += m.cacheCreationInputTokens; read += m.cacheReadInputTokens;
+        }
+        assert.deepEqual([s.tokens.input, s.tokens.output, s.tokens.cacheWrite, s.tokens.cacheRead], [input, output, write, read], `${scenario} ${sid}`);
+        assert.deepEqual([s.auxiliaryTokens.total], [0]);
+      }
+    }
+  });
+
+  it('finds the compaction call only cost-state shows (compact_manual: input 9, output 56, read 21609, write 2402)', () => {
+    const s = reportFor('compact_manual').get('1fadfc77-936f-4016-8c24-3f754c1f34ce');
+    assert.ok(s);
+    assert.deepEqual(
+      [s.auxiliaryTokens.input, s.auxiliaryTokens.output, s.auxiliaryTokens.cacheRead, s.auxiliaryTokens.cacheWrite],
+      [9, 56, 21609, 2402],
+    );
+  });
+
+  it('costUSD.api equals the client’s own session total where our price table agrees with it', () => {
+    // compact_manual (sonnet 4.5, with its compaction call) and otel main session.
+    for (const [scenario, sid] of [
+      ['compact_manual', '1fadfc77-936f-4016-8c24-3f754c1f34ce'],
+      ['otel', '53a424b4-9196-41ee-8188-c87b5adb5a1b'],
+      ['tools_resume', '3262d0b4-802a-4512-a3b4-cd88a7c9661b'],
+    ] as const) {
+      const s = reportFor(scenario).get(sid);
+      const cs = lastCostStates(claudeFixture(scenario)).get(sid);
+      assert.ok(s && cs);
+      assert.ok(Math.abs(s.costUSD.api - cs.totalCostUSD) < 1e-9, `${scenario}: ${s.costUSD.api} vs ${cs.totalCostUSD}`);
+      assert.equal(s.costUSD.lowerBound, false);
+    }
+  });
+
+  it('a fork’s cost-state inherits the parent’s totals: the fork is not charged for them', () => {
+    const got = reportFor('tools_resume');
+    const fork = got.get('eb875d34-6f01-4077-bde2-b7e9ee0cd794');
+    const parent = got.get('3262d0b4-802a-4512-a3b4-cd88a7c9661b');
+    const cs = lastCostStates(claudeFixture('tools_resume'));
+    assert.ok(fork && parent);
+    // fork cost-state = parent's cost-state + the fork's own call
+    const own = cs.get('eb875d34-6f01-4077-bde2-b7e9ee0cd794').totalCostUSD - cs.get('3262d0b4-802a-4512-a3b4-cd88a7c9661b').totalCostUSD;
+    assert.ok(Math.abs(fork.costUSD.api - own) < 1e-9, `${fork.costUSD.api} vs ${own}`);
+    assert.equal(fork.auxiliaryTokens.total, 0);
+  });
+
+  it('uses the client-reported cost for a model the table lacks (claude-haiku-5-5), labelled', () => {
+    const s = reportFor('subagent_models').get('dd302fc7-64cf-4006-9cb8-87e693927b59');
+    const cs = lastCostStates(claudeFixture('subagent_models')).get('dd302fc7-64cf-4006-9cb8-87e693927b59');
+    assert.ok(s && cs);
+    const haiku = s.byModel.find((m) => m.model === 'claude-haiku-5-5');
+    assert.equal(haiku?.provenance, 'client-reported');
+    assert.ok(Math.abs((haiku?.costUSD ?? 0) - cs.modelUsage['claude-haiku-5-5'].costUSD) < 1e-12);
+    assert.ok(Math.abs(s.costUSD.clientReported - cs.modelUsage['claude-haiku-5-5'].costUSD) < 1e-12);
+    assert.ok(Math.abs(s.costUSD.api - cs.totalCostUSD) < 1e-9);
+    assert.equal(s.costUSD.lowerBound, false);
+    assert.deepEqual(s.unpriced, { tokens: 0, models: [] });
+  });
+
+  it('1.0.128 has no cost-state: all its models are priced from the table', () => {
+    const got = reportFor('compact_manual-cc1.0.128');
+    const s = got.get('11198418-2fc0-42a2-8d7b-7696ae170d08');
+    assert.ok(s && s.costUSD.api > 0);
+    assert.equal(s.costUSD.clientReported, 0);
+    assert.equal(s.costUSD.lowerBound, false);
+  });
+
+  it('measures busy, active and wall time from the timestamps', () => {
+    const s = reportFor('errors').get('1ee66272-a6e0-48b5-b023-528267435be6');
+    assert.ok(s);
+    // prompt 19:16:36.135 … stop hook 19:16:40.204 (retries in between)
+    assert.equal(s.time.wallSeconds, 4.069);
+    assert.equal(s.time.busySeconds, 4.069);
+    assert.equal(s.time.activeSeconds, 4.069);
+  });
+});

@@ -1,0 +1,82 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli } from '../../src/cli/main';
+import { claudeFixture, copyTree, lastCostStates, tempDir } from '../helpers';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t), env: { HOME: tempDir(), ...env }, now: Date.parse('2026-11-23T00:00:00Z') });
+  return { code, out, err };
+}
+
+describe('taximeter CLI', () => {
+  it('report --json follows the documented contract', async () => {
+    const r = await cli(['report', '--json', '--no-cache', '--claude-dir', claudeFixture('subagent_models'), '--tz', 'UTC']);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.equal(doc.schemaVersion, 1);
+    assert.equal(doc.sessions.length, 1);
+    const s = doc.sessions[0];
+    for (const k of ['agent', 'id', 'project', 'start', 'end', 'models', 'tokens', 'costUSD', 'time', 'unpriced']) assert.ok(k in s, k);
+    for (const k of ['input', 'output', 'cacheWrite', 'cacheRead']) assert.equal(typeof s.tokens[k], 'number', k);
+    assert.equal(typeof s.costUSD.api, 'number');
+    for (const k of ['wallSeconds', 'activeSeconds', 'busySeconds']) assert.equal(typeof s.time[k], 'number', k);
+    assert.deepEqual(s.unpriced, { tokens: 0, models: [] });
+    assert.deepEqual(s.models, ['claude-haiku-5-5', 'claude-opus-4-5', 'claude-sonnet-4-5']);
+    const cs = lastCostStates(claudeFixture('subagent_models')).get(s.id);
+    assert.ok(Math.abs(s.costUSD.api - cs.totalCostUSD) < 1e-9);
+    assert.deepEqual(doc.totals.tokens, s.tokens);
+    assert.equal(doc.totals.sessions, 1);
+  });
+
+  it('honours CLAUDE_CONFIG_DIR (comma-separated, every root merged) like the agent', async () => {
+    const env = { CLAUDE_CONFIG_DIR: `${claudeFixture('errors')},${claudeFixture('compact_manual')},/nonexistent/root` };
+    const r = await cli(['report', '--json', '--no-cache'], env);
+    assert.equal(r.code, 0, r.err);
+    const ids = JSON.parse(r.out).sessions.map((s: { id: string }) => s.id).sort();
+    assert.deepEqual(ids, ['1ee66272-a6e0-48b5-b023-528267435be6', '1fadfc77-936f-4016-8c24-3f754c1f34ce', '7bdc368a-26a6-4383-ae24-2cc10ea0808a']);
+  });
+
+  it('groups by day, model and project; --since/--until clip', async () => {
+    const dir = claudeFixture('tools_resume');
+    const byModel = JSON.parse((await cli(['report', '--json', '--no-cache', '--claude-dir', dir, '--by', 'model'])).out);
+    assert.deepEqual(byModel.groups.map((g: { key: string }) => g.key), ['claude-opus-5-5']);
+    assert.equal(byModel.groups[0].tokens.total, byModel.totals.tokens.total);
+    const byDay = JSON.parse((await cli(['report', '--json', '--no-cache', '--claude-dir', dir, '--by', 'day', '--tz', 'UTC'])).out);
+    assert.deepEqual(byDay.groups.map((g: { key: string }) => g.key), ['2026-11-22']);
+    const none = JSON.parse((await cli(['report', '--json', '--no-cache', '--claude-dir', dir, '--since', '2026-11-23'])).out);
+    assert.equal(none.sessions.length, 0);
+    assert.equal(none.totals.costUSD.api, 0);
+  });
+
+  it('prints a readable table and names unpriced models', async () => {
+    const root = tempDir();
+    copyTree(claudeFixture('subagent_models'), root);
+    // Without its cost-state the haiku-5-5 subagent is unpriced: the total becomes a lower bound.
+    const main = path.join(root, 'projects', '-home-user-proj', 'dd302fc7-64cf-4006-9cb8-87e693927b59.jsonl');
+    fs.writeFileSync(main, fs.readFileSync(main, 'utf8').split('\n').filter((l) => !l.includes('"type":"cost-state"')).join('\n'));
+    const r = await cli(['report', '--no-cache', '--claude-dir', root]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /total\s+≥\$0\.0\d/);
+    assert.match(r.out, /Unpriced: .* claude-haiku-5-5/);
+  });
+
+  it('rejects bad arguments with a usage message and exit code 2', async () => {
+    for (const args of [['report', '--by', 'week'], ['report', '--since', 'yesterday'], ['frobnicate'], ['report', '--agent', 'clippy']]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.err, /Usage: taximeter/);
+    }
+  });
+
+  it('keeps an index: a second run reads nothing again and gives the same report', async () => {
+    const cache = tempDir();
+    const dir = claudeFixture('compact_manual');
+    const a = await cli(['report', '--json', '--claude-dir', dir, '--cache-dir', cache]);
+    const b = await cli(['report', '--json', '--claude-dir', dir], { TAXIMETER_CACHE_DIR: cache });
+    assert.deepEqual(JSON.parse(b.out).sessions, JSON.parse(a.out).sessions);
+    assert.ok(fs.readdirSync(cache).some((f) => f.startsWith('index-')));
+  });
+});

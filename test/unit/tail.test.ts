@@ -1,0 +1,94 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { emptyCursor, tailFile } from '../../src/sources/tail';
+import { tempDir } from '../helpers';
+
+function collect(file: string, cursor = emptyCursor(), opts = {}): { lines: string[]; res: ReturnType<typeof tailFile> } {
+  const lines: string[] = [];
+  const res = tailFile(file, cursor, (l) => lines.push(l), opts);
+  return { lines, res };
+}
+
+describe('tailFile', () => {
+  it('reads only appended bytes and keeps a half-written line for the next read', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n{"b":');
+    const first = collect(f);
+    assert.deepEqual(first.lines, ['{"a":1}']);
+    assert.equal(first.res.cursor.offset, 8);
+    fs.appendFileSync(f, '2}\n{"c":3}\n');
+    const second = collect(f, first.res.cursor);
+    assert.deepEqual(second.lines, ['{"b":2}', '{"c":3}']);
+    const third = collect(f, second.res.cursor);
+    assert.deepEqual(third.lines, []);
+    assert.equal(third.res.status, 'unchanged');
+  });
+
+  it('takes an unterminated tail that is already a whole JSON object, and only once', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n{"b":2}');
+    const first = collect(f);
+    assert.deepEqual(first.lines, ['{"a":1}', '{"b":2}']);
+    fs.appendFileSync(f, '\n{"c":3}\n');
+    const second = collect(f, first.res.cursor);
+    assert.deepEqual(second.lines, ['{"c":3}']);
+  });
+
+  it('reads a shrunk or replaced file again from the start', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n{"b":2}\n');
+    const first = collect(f);
+    fs.writeFileSync(f, '{"x":1}\n');
+    const second = collect(f, first.res.cursor);
+    assert.equal(second.res.status, 'rewritten');
+    assert.deepEqual(second.lines, ['{"x":1}']);
+    // replaced by a new file (new inode) of the same size
+    const g = path.join(dir, 'b.jsonl');
+    fs.writeFileSync(g, '{"y":1}\n');
+    fs.renameSync(g, f);
+    const third = collect(f, second.res.cursor);
+    assert.equal(third.res.status, 'rewritten');
+    assert.deepEqual(third.lines, ['{"y":1}']);
+  });
+
+  it('reports a missing file without throwing', () => {
+    const r = collect(path.join(tempDir(), 'nope.jsonl'));
+    assert.equal(r.res.status, 'missing');
+  });
+
+  it('handles lines longer than its read buffer, and skips (and counts) oversized ones', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'big.jsonl');
+    const big = JSON.stringify({ t: 'x'.repeat(10 * 1024 * 1024) });
+    fs.writeFileSync(f, `{"a":1}\n${big}\n{"b":2}\n`);
+    const r = collect(f);
+    assert.equal(r.lines.length, 3);
+    assert.equal(r.lines[1]?.length, big.length);
+    const small = collect(f, emptyCursor(), { maxLineBytes: 1024 });
+    assert.deepEqual(small.lines, ['{"a":1}', '{"b":2}']);
+    assert.equal(small.res.oversized, 1);
+  });
+
+  it('lets the byte filter skip lines without decoding them', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    fs.writeFileSync(f, '{"type":"keep"}\n{"type":"drop"}\n');
+    const r = collect(f, emptyCursor(), { filter: (b: Buffer, s: number, e: number) => b.subarray(s, e).includes('keep') });
+    assert.deepEqual(r.lines, ['{"type":"keep"}']);
+    assert.equal(r.res.filtered, 1);
+  });
+
+  it('stops at a byte budget on a line boundary and continues later', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n{"b":2}\n{"c":3}\n');
+    const first = collect(f, emptyCursor(), { budgetBytes: 12 });
+    assert.deepEqual(first.lines, ['{"a":1}']);
+    const second = collect(f, first.res.cursor);
+    assert.deepEqual(second.lines, ['{"b":2}', '{"c":3}']);
+  });
+});
