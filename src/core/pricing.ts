@@ -55,6 +55,8 @@ interface ResolvedModel {
   exactOnly: boolean;
   options: { providerId?: string; provider?: Provider };
   modelArg: string;
+  /** [from, to) epoch ms in which these prices apply. */
+  validity: [number, number];
 }
 
 export interface PriceResult {
@@ -74,8 +76,6 @@ export interface ModelPriceInfo {
   tiers: number[];
 }
 
-const dayMs = 86_400_000;
-
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`, 'i');
@@ -92,7 +92,7 @@ function toLibraryUsage(t: TokenCounts): Usage {
 
 export class PriceBook {
   private readonly overrides: { re: RegExp; o: PriceOverride }[];
-  private readonly cache = new Map<string, ResolvedModel | null>();
+  private readonly cache = new Map<string, { from: number; to: number; resolved: ResolvedModel | null }[]>();
   private readonly warnings: string[] = [];
 
   constructor(overrides: readonly PriceOverride[] = []) {
@@ -167,12 +167,14 @@ export class PriceBook {
   }
 
   private resolve(model: string, providerHint: string | undefined, timestamp: number): ResolvedModel | null {
-    const day = Math.floor(timestamp / dayMs);
-    const key = `${providerHint ?? ''}\u0000${model}\u0000${day}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
+    // A resolution is valid for the price period (the table's start-date constraints) holding it.
+    const key = `${providerHint ?? ''}\u0000${model}`;
+    let list = this.cache.get(key);
+    if (!list) this.cache.set(key, (list = []));
+    for (const entry of list) if (timestamp >= entry.from && timestamp < entry.to) return entry.resolved;
     const resolved = this.resolveUncached(model, providerHint, timestamp);
-    this.cache.set(key, resolved);
+    const [from, to] = resolved ? resolved.validity : [-Infinity, Infinity];
+    list.push({ from, to, resolved });
     return resolved;
   }
 
@@ -228,6 +230,18 @@ export class PriceBook {
     }
     const prices = probe.model.prices;
     const exactOnly = Array.isArray(prices) && prices.some((p) => p.constraint?.type === 'time_of_date');
+    // The start dates of the model's price periods bound where this resolution holds.
+    let from = -Infinity;
+    let to = Infinity;
+    if (Array.isArray(prices)) {
+      for (const p of prices) {
+        if (p.constraint?.type !== 'start_date') continue;
+        const start = Date.parse(p.constraint.start_date);
+        if (!Number.isFinite(start)) continue;
+        if (start <= timestamp) from = Math.max(from, start);
+        else to = Math.min(to, start);
+      }
+    }
     return {
       source,
       tableModelId: probe.model.id,
@@ -237,6 +251,7 @@ export class PriceBook {
       exactOnly,
       options,
       modelArg: model,
+      validity: exactOnly ? [-Infinity, Infinity] : [from, to],
     };
   }
 

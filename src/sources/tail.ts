@@ -10,6 +10,7 @@
  * - Lines are offered to a cheap byte filter before they become strings, so records that cannot
  *   hold usage (hundreds of MB of snapshots) cost a memchr, not a JSON.parse.
  */
+import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 
 export interface FileCursor {
@@ -74,6 +75,12 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
     if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
   }
   return true;
+}
+
+/** Decode a line; pure-ASCII lines (most) take the much faster latin1 path. */
+function decode(buf: Buffer, start: number, end: number): string {
+  const view = buf.subarray(start, end);
+  return isAscii(view) ? view.toString('latin1') : view.toString('utf8');
 }
 
 function looksLikeCompleteObject(text: string): boolean {
@@ -152,7 +159,7 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
               if (!isBlank(whole, 0, whole.length)) result.malformed++;
             } else if (!filter || filter(whole, 0, whole.length)) {
               result.lines++;
-              onLine(whole.toString('utf8'));
+              onLine(decode(whole, 0, whole.length));
             } else result.filtered++;
           } else result.oversized++;
           pending = [];
@@ -164,7 +171,7 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
             if (!isBlank(buf, lineStart, nl)) result.malformed++;
           } else if (!filter || filter(buf, lineStart, nl)) {
             result.lines++;
-            onLine(buf.toString('utf8', lineStart, nl));
+            onLine(decode(buf, lineStart, nl));
           } else result.filtered++;
         }
         lineStart = nl + 1;

@@ -49,12 +49,35 @@ export interface LineOutcome {
   reason?: string;
 }
 
-const patterns = ['"type":"assistant"', '"type":"user"', '"type":"system"', '"type":"cost-state"'].map((p) => Buffer.from(p));
+const typeKey = Buffer.from('"type":"');
+const sideRecordPrefix = Buffer.from('{"type":"');
+const wanted = ['assistant"', 'user"', 'system"', 'cost-state"'].map((p) => Buffer.from(p));
 
-/** Cheap byte filter: only lines that can be one of the records we read become strings. */
+function startsWithAt(buf: Buffer, at: number, end: number, p: Buffer): boolean {
+  if (at + p.length > end) return false;
+  for (let i = 0; i < p.length; i++) if (buf[at + i] !== p[i]) return false;
+  return true;
+}
+
+function wantedAt(buf: Buffer, at: number, end: number): boolean {
+  for (const w of wanted) if (startsWithAt(buf, at, end, w)) return true;
+  return false;
+}
+
+/**
+ * Cheap byte filter: only lines that can be one of the records we read become strings.
+ * Side records start with their type (`{"type":"api-request-blob",…`, often huge): decided in
+ * O(1). Other lines are searched once for `"type":"` followed by a wanted type (false positives
+ * are fine, they are parsed and found out).
+ */
 export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
+  if (startsWithAt(buf, start, end, sideRecordPrefix)) return wantedAt(buf, start + sideRecordPrefix.length, end);
   const view = buf.subarray(start, end);
-  for (const p of patterns) if (view.indexOf(p) !== -1) return true;
+  let at = view.indexOf(typeKey);
+  while (at !== -1) {
+    if (wantedAt(view, at + typeKey.length, view.length)) return true;
+    at = view.indexOf(typeKey, at + typeKey.length);
+  }
   return false;
 }
 

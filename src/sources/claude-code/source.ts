@@ -11,7 +11,7 @@ import { walkFiles } from '../walk';
 import { claudeLineFilter, initialClaudeFileState, parseClaudeLine, type ClaudeFileState } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
-const headBytes = 64 * 1024;
+const headBytes = 8 * 1024;
 const timestampRe = /"timestamp":"(\d{4}-\d\d-\d\dT[^"]{1,30})"/;
 
 export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): AgentSource<ClaudeFileState> {
