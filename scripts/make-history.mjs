@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const generatorVersion = 4;
+const generatorVersion = 5;
 const [outDir, targetArg] = process.argv.slice(2);
 if (!outDir) {
   console.error('usage: make-history.mjs OUT_DIR [TARGET_MB]');
@@ -67,9 +67,9 @@ function renamer(copy) {
     });
 }
 
-/** Shift timestamps so copies spread over two years of days. */
+/** Shift timestamps so copies spread over two years (earlier copies further back). */
 function shifter(days) {
-  const delta = days * 86_400_000;
+  const delta = days * 86_400_000 + 1;
   return (text) => text.replace(/"timestamp":"(\d{4}-\d\d-\d\dT[\d:.]+Z)"/g, (_m, iso) => `"timestamp":"${new Date(Date.parse(iso) - delta).toISOString()}"`);
 }
 
@@ -91,7 +91,8 @@ for (let big = 0; big < 2; big++) {
   while (size < 150 * 1024 * 1024) {
     const t = templates[copy % templates.length];
     const rename = renamer(`big${big}-${copy}`);
-    const shift = shifter(copy % 700);
+    // One long session: copies follow each other in time (a minute apart), like a real transcript.
+    const shift = shifter((700 - size / (150 * 1024 * 1024) * 600) + big);
     const text = t.files[0].lines.map((l) => shift(rename(l)).replace(/"sessionId":"[^"]+"/g, `"sessionId":"${sid}"`).replace(/,"requestSessionId":"[^"]+"/g, '')).join('\n') + '\n';
     write(file, text);
     size += Buffer.byteLength(text);

@@ -156,11 +156,7 @@ function humanReport(r: Report): string {
   return lines.join('\n');
 }
 
-export function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  return Promise.resolve(runCliSync(argv, io));
-}
-
-function runCliSync(argv: readonly string[], io: CliIo): number {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -207,7 +203,7 @@ function runCliSync(argv: readonly string[], io: CliIo): number {
     },
   );
   engine.loadIndex();
-  engine.scan();
+  await engine.scanParallel();
   try {
     engine.saveIndex();
   } catch (error: unknown) {

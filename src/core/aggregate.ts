@@ -132,12 +132,12 @@ export function sessionViews(meter: Meter, range: Range, options: ViewOptions): 
   const pb = meter.getPriceBook();
   for (const s of meter.sessions.values()) {
     if (options.agents && !options.agents.includes(s.agent)) continue;
-    if (s.times.length === 0 && s.requests.length === 0) continue;
+    if (s.timelineLength === 0 && s.requestCount === 0) continue;
     if (options.projectPrefixes && !matchesProject(s.project, options.projectPrefixes)) continue;
     if (s.lastTs < range.from || s.firstTs >= range.to) continue;
     out.push(viewSession(s, pb, options.idleMs));
   }
-  return out.sort((a, b) => a.start - b.start || a.key.localeCompare(b.key));
+  return out.sort((a, b) => (a.start || 0) - (b.start || 0) || a.key.localeCompare(b.key));
 }
 
 export function matchesProject(project: string | undefined, prefixes: readonly string[]): boolean {
@@ -154,7 +154,7 @@ export function clipSession(meter: Meter, v: SessionView, range: Range, idleMs: 
   const b = new RollupBuilder();
   for (const it of v.items) if (it.ts >= range.from && it.ts < range.to) b.addItem(it, v.key, v.agent);
   const s = meter.sessions.get(v.key);
-  if (s) b.addTime(range.from === -Infinity && range.to === Infinity ? v.time : timeFigures(s.times, s.kinds, idleMs, range.from, range.to));
+  if (s) b.addTime(range.from === -Infinity && range.to === Infinity ? v.time : timeFigures(s.timeline(), idleMs, range.from, range.to));
   b.addSession(v.key, v.agent);
   const r = b.build();
   if (Number.isNaN(r.first)) {
@@ -188,7 +188,7 @@ export function groupRollups(meter: Meter, views: readonly SessionView[], range:
         const k = by === 'session' ? v.key : by === 'project' ? (v.project ?? '(unknown)') : v.agent;
         const b = get(k);
         for (const it of v.items) if (it.ts >= range.from && it.ts < range.to) b.addItem(it, v.key, v.agent);
-        if (s) b.addTime(timeFigures(s.times, s.kinds, idleMs, range.from, range.to));
+        if (s) b.addTime(timeFigures(s.timeline(), idleMs, range.from, range.to));
         b.addSession(v.key, v.agent);
         break;
       }
@@ -205,7 +205,8 @@ export function groupRollups(meter: Meter, views: readonly SessionView[], range:
           get(d).addItem(it, v.key, v.agent);
         }
         if (s) {
-          for (const t of s.times) {
+          for (const v of s.timeline()) {
+            const t = Math.floor(v / 2);
             if (t < range.from || t >= range.to) continue;
             const d = calendar.dayKey(t);
             if (!days.has(d)) days.set(d, t);
@@ -214,7 +215,7 @@ export function groupRollups(meter: Meter, views: readonly SessionView[], range:
             const dayStart = calendar.startOfDay(instant);
             const dayEnd = calendar.startOfDay(dayStart + 36 * 3_600_000);
             const b = get(d);
-            b.addTime(timeFigures(s.times, s.kinds, idleMs, Math.max(range.from, dayStart), Math.min(range.to, dayEnd)));
+            b.addTime(timeFigures(s.timeline(), idleMs, Math.max(range.from, dayStart), Math.min(range.to, dayEnd)));
             b.addSession(v.key, v.agent);
           }
         }
@@ -231,7 +232,7 @@ export function totalRollup(meter: Meter, views: readonly SessionView[], range: 
   for (const v of views) {
     for (const it of v.items) if (it.ts >= range.from && it.ts < range.to) b.addItem(it, v.key, v.agent);
     const s = meter.sessions.get(v.key);
-    if (s) b.addTime(range.from === -Infinity && range.to === Infinity ? v.time : timeFigures(s.times, s.kinds, idleMs, range.from, range.to));
+    if (s) b.addTime(range.from === -Infinity && range.to === Infinity ? v.time : timeFigures(s.timeline(), idleMs, range.from, range.to));
     b.addSession(v.key, v.agent);
   }
   return b.build();

@@ -55,19 +55,51 @@ export interface PositionedCostState {
   models: CostStateEvent['models'];
 }
 
+/** An array kept in order lazily: appends are O(1); the first read after an out-of-order append sorts. */
+class LazySorted<T> {
+  private readonly items: T[] = [];
+  private dirty = false;
+
+  constructor(private readonly key: (t: T) => number) {}
+
+  push(t: T): void {
+    const last = this.items[this.items.length - 1];
+    if (last !== undefined && this.key(last) > this.key(t)) this.dirty = true;
+    this.items.push(t);
+  }
+
+  remove(t: T): void {
+    const i = this.items.indexOf(t);
+    if (i >= 0) this.items.splice(i, 1);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  sorted(): T[] {
+    if (this.dirty) {
+      this.items.sort((a, b) => this.key(a) - this.key(b));
+      this.dirty = false;
+    }
+    return this.items;
+  }
+}
+
 export class SessionState {
   readonly key: string;
   project?: string;
   gitBranch?: string;
-  readonly requests: RequestRecord[] = [];
-  readonly prompts: PromptRecord[] = [];
-  readonly compactions: CompactionEvent[] = [];
+  private readonly requestList = new LazySorted<RequestRecord>((r) => r.ts);
+  private readonly promptList = new LazySorted<PromptRecord>((p) => p.ts);
+  private readonly compactionList = new LazySorted<CompactionEvent>((c) => c.timestamp);
+  /** Everything that happened, encoded `ts * 2 + kind` (prompt or agent work) so one numeric sort orders it. */
+  private readonly timelineList = new LazySorted<number>((v) => v);
   readonly costStates = new Map<string, PositionedCostState>();
   /** Responses of other sessions that a fork copied into this one's file (the client's cost-state includes them). */
   readonly copied = new Map<number, { ts: number; model: string; tokens: TokenCounts }>();
-  /** Sorted timestamps of everything that happened, with their kind (prompt or agent work). */
-  readonly times: number[] = [];
-  readonly kinds: number[] = [];
+  private first = NaN;
+  private last = NaN;
   startedWithClear = false;
   version = 0;
 
@@ -79,32 +111,59 @@ export class SessionState {
   }
 
   get firstTs(): number {
-    return this.times[0] ?? NaN;
+    return this.first;
   }
 
   get lastTs(): number {
-    return this.times[this.times.length - 1] ?? NaN;
+    return this.last;
+  }
+
+  /** Requests in time order. */
+  get requests(): readonly RequestRecord[] {
+    return this.requestList.sorted();
+  }
+
+  get requestCount(): number {
+    return this.requestList.length;
+  }
+
+  get prompts(): readonly PromptRecord[] {
+    return this.promptList.sorted();
+  }
+
+  get compactions(): readonly CompactionEvent[] {
+    return this.compactionList.sorted();
+  }
+
+  /** The encoded, sorted timeline (see `timelineList`). */
+  timeline(): readonly number[] {
+    return this.timelineList.sorted();
+  }
+
+  get timelineLength(): number {
+    return this.timelineList.length;
   }
 
   addTime(ts: number, kind: number): void {
-    const times = this.times;
-    let i = times.length;
-    if (i === 0 || (times[i - 1] ?? 0) <= ts) {
-      times.push(ts);
-      this.kinds.push(kind);
-      return;
-    }
-    // Out of order (a subagent file read after its parent): binary search.
-    let lo = 0;
-    let hi = i;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((times[mid] ?? 0) <= ts) lo = mid + 1;
-      else hi = mid;
-    }
-    i = lo;
-    times.splice(i, 0, ts);
-    this.kinds.splice(i, 0, kind);
+    this.timelineList.push(ts * 2 + kind);
+    if (!(ts >= this.first)) this.first = ts;
+    if (!(ts <= this.last)) this.last = ts;
+  }
+
+  addRequest(r: RequestRecord): void {
+    this.requestList.push(r);
+  }
+
+  removeRequest(r: RequestRecord): void {
+    this.requestList.remove(r);
+  }
+
+  addPrompt(p: PromptRecord): void {
+    this.promptList.push(p);
+  }
+
+  addCompaction(c: CompactionEvent): void {
+    this.compactionList.push(c);
   }
 
   /** Cost-states in the order the client wrote them. */
@@ -212,8 +271,7 @@ export class Meter {
       case 'compaction': {
         if (this.seenLine(e.uid, e.agent)) return undefined;
         const s = this.touch(e);
-        s.compactions.push(e);
-        s.compactions.sort((a, b) => a.timestamp - b.timestamp);
+        s.addCompaction(e);
         s.addTime(e.timestamp, kindAgent);
         return s;
       }
@@ -246,13 +304,7 @@ export class Meter {
 
   private addPrompt(s: SessionState, e: PromptEvent): void {
     s.addTime(e.timestamp, kindPrompt);
-    const rec: PromptRecord = { ts: e.timestamp, text: e.text, command: e.command, gitBranch: e.gitBranch };
-    const p = s.prompts;
-    if (p.length === 0 || (p[p.length - 1]?.ts ?? 0) <= e.timestamp) p.push(rec);
-    else {
-      p.push(rec);
-      p.sort((a, b) => a.ts - b.ts);
-    }
+    s.addPrompt({ ts: e.timestamp, text: e.text, command: e.command, gitBranch: e.gitBranch });
   }
 
   private ingestUsage(e: UsageEvent): SessionState | undefined {
@@ -271,13 +323,12 @@ export class Meter {
       // The same response under another session: the earliest occurrence made the call.
       if (existing.session.id !== e.sessionId && e.timestamp < existing.ts && e.copiedInto === undefined) {
         const from = existing.session;
-        const i = from.requests.indexOf(existing);
-        if (i >= 0) from.requests.splice(i, 1);
+        from.removeRequest(existing);
         from.version++;
         const to = this.touch(e);
         existing.session = to;
         existing.ts = e.timestamp;
-        this.insertRequest(to, existing);
+        to.addRequest(existing);
         this.seenLine(e.uid, e.agent);
         to.addTime(e.timestamp, kindAgent);
         return to;
@@ -302,19 +353,10 @@ export class Meter {
       price: this.priceBook.price(e.model, e.provider, e.tokens, e.timestamp),
     };
     this.responses.set(key, record);
-    this.insertRequest(s, record);
+    s.addRequest(record);
     if (e.copiedInto === undefined && !this.seenLine(e.uid, e.agent)) s.addTime(e.timestamp, kindAgent);
     if (copiedTarget) copiedTarget.version++;
     return s;
-  }
-
-  private insertRequest(s: SessionState, r: RequestRecord): void {
-    const list = s.requests;
-    if (list.length === 0 || (list[list.length - 1]?.ts ?? 0) <= r.ts) list.push(r);
-    else {
-      list.push(r);
-      list.sort((a, b) => a.ts - b.ts);
-    }
   }
 
   /** For the snapshot: hashes of every line folded. */

@@ -93,7 +93,7 @@ function maxZero(t: TokenCounts): TokenCounts {
  * - active: sum of gaps between consecutive events, a gap longer than `idleMs` counting as idle;
  * - busy: from each prompt to the agent's last event before the next prompt (runtime pricing bills this).
  */
-export function timeFigures(times: readonly number[], kinds: readonly number[], idleMs: number, from = -Infinity, to = Infinity): TimeFigures {
+export function timeFigures(timeline: readonly number[], idleMs: number, from = -Infinity, to = Infinity): TimeFigures {
   let first = NaN;
   let last = NaN;
   let active = 0;
@@ -101,8 +101,9 @@ export function timeFigures(times: readonly number[], kinds: readonly number[], 
   let prev = NaN;
   let turnStart = NaN;
   let lastAgent = NaN;
-  for (let i = 0; i < times.length; i++) {
-    const ts = times[i] ?? 0;
+  for (const v of timeline) {
+    const kind = v % 2;
+    const ts = (v - kind) / 2;
     if (ts < from || ts >= to) continue;
     if (Number.isNaN(first)) first = ts;
     last = ts;
@@ -111,7 +112,7 @@ export function timeFigures(times: readonly number[], kinds: readonly number[], 
       if (gap <= idleMs) active += gap;
     }
     prev = ts;
-    if (kinds[i] === kindPrompt) {
+    if (kind === kindPrompt) {
       if (!Number.isNaN(turnStart) && lastAgent > turnStart) busy += lastAgent - turnStart;
       turnStart = ts;
       lastAgent = NaN;
@@ -123,6 +124,11 @@ export function timeFigures(times: readonly number[], kinds: readonly number[], 
   if (!Number.isNaN(turnStart) && lastAgent > turnStart) busy += lastAgent - turnStart;
   const wall = Number.isNaN(first) ? 0 : last - first;
   return { wallMs: wall, activeMs: active, busyMs: busy, idleMs: Math.max(0, wall - busy) };
+}
+
+/** Encode a timeline entry the way sessions store it. */
+export function timelineEntry(ts: number, kind: number): number {
+  return ts * 2 + kind;
 }
 
 interface Cached {
@@ -264,7 +270,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     if (it.kind === 'auxiliary') cost.auxiliary += it.usd;
   }
 
-  const time = timeFigures(s.times, s.kinds, idleMs);
+  const time = timeFigures(s.timeline(), idleMs);
   return {
     key: s.key,
     agent: s.agent,
@@ -276,14 +282,14 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     models: [...byModel.keys()].sort(),
     tokens,
     auxiliaryTokens,
-    requests: s.requests.length,
+    requests: s.requestCount,
     cost,
     time,
     unpriced: { tokens: unpricedTokens, models: [...unpricedModels].sort() },
     byModel: [...byModel.values()].sort((a, b) => (b.usd ?? 0) - (a.usd ?? 0) || a.model.localeCompare(b.model)),
     items,
     prompts: s.prompts.length,
-    compactions: s.compactions,
+    compactions: [...s.compactions],
     startedWithClear: s.startedWithClear,
     clientTotalUSD: last?.totalCostUSD,
   };

@@ -63,9 +63,13 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
   const sessions: MeterSnapshot['sessions'] = [];
   for (const s of meter.sessions.values()) {
     const t: number[] = [];
+    const k: number[] = [];
     let prev = 0;
-    for (const ts of s.times) {
+    for (const v of s.timeline()) {
+      const kind = v % 2;
+      const ts = (v - kind) / 2;
       t.push(ts - prev);
+      k.push(kind);
       prev = ts;
     }
     sessions.push({
@@ -83,7 +87,7 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
         r.provider ? intern(providers, providerIdx, r.provider) : -1,
       ]),
       t,
-      k: [...s.kinds],
+      k,
       pr: s.prompts.map((p) => [p.ts, p.text, p.command ?? null, p.gitBranch ?? null]),
       c: s.compactions.map((c) => ({ ...c })),
       cs: s.orderedCostStates().map((c) => [
@@ -113,18 +117,17 @@ export function restoreMeter(snapshot: MeterSnapshot, priceBook: PriceBook): Met
       const m = model(mi);
       const provider = pi >= 0 ? snapshot.providers[pi] : undefined;
       const r: RequestRecord = { key, session: s, ts, model: m, provider, tokens, sidechain: side === 1, price: priceBook.price(m, provider, tokens, ts) };
-      s.requests.push(r);
+      s.addRequest(r);
       meter.restoreResponse(r);
     }
+    if (ss.t.length !== ss.k.length) throw new Error('snapshot timeline is inconsistent');
     let acc = 0;
-    for (const d of ss.t) {
+    ss.t.forEach((d, i) => {
       acc += d;
-      s.times.push(acc);
-    }
-    s.kinds.push(...ss.k);
-    if (s.times.length !== s.kinds.length) throw new Error('snapshot timeline is inconsistent');
-    for (const [ts, text, command, gitBranch] of ss.pr) s.prompts.push({ ts, text, command: command ?? undefined, gitBranch: gitBranch ?? undefined });
-    for (const c of ss.c) s.compactions.push(c as unknown as CompactionEvent);
+      s.addTime(acc, ss.k[i] ?? 1);
+    });
+    for (const [ts, text, command, gitBranch] of ss.pr) s.addPrompt({ ts, text, command: command ?? undefined, gitBranch: gitBranch ?? undefined });
+    for (const c of ss.c) s.addCompaction(c as unknown as CompactionEvent);
     for (const [ts, seq, fileId, totalCostUSD, models] of ss.cs) {
       s.costStates.set(`${fileId}:${seq}`, {
         ts,

@@ -57,7 +57,7 @@ function pickCurrent(meter: Meter, options: StatusOptions): SessionState | undef
   let bestInWorkspace: SessionState | undefined;
   for (const s of meter.sessions.values()) {
     if (options.agents && !options.agents.includes(s.agent)) continue;
-    if (s.requests.length === 0) continue;
+    if (s.requestCount === 0) continue;
     if (!best || s.lastTs > best.lastTs) best = s;
     if (options.workspaceFolders.length > 0 && matchesProject(s.project, options.workspaceFolders)) {
       if (!bestInWorkspace || s.lastTs > bestInWorkspace.lastTs) bestInWorkspace = s;

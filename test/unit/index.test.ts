@@ -65,3 +65,16 @@ describe('persisted index', () => {
     }
   });
 });
+
+describe('parallel cold scan', () => {
+  it('gives exactly the sequential result, folding helper results in file order', async () => {
+    const root = tempDir();
+    for (const s of ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel']) copyTree(claudeFixture(s), root);
+    const seq = new Engine({ ...config(root, tempDir()), cacheDir: undefined });
+    seq.scan();
+    const par = new Engine({ ...config(root, tempDir()), cacheDir: undefined, parseThreads: 1 });
+    // Helpers are used from 48 MB of new files; a threshold of 0 forces one here.
+    await par.scanParallel(undefined, undefined, 0);
+    assert.deepEqual(report(par), report(seq));
+  });
+});

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { everything, totalRollup, sessionViews } from '../../src/core/aggregate';
 import { Meter } from '../../src/core/meter';
 import { PriceBook } from '../../src/core/pricing';
-import { timeFigures, viewSession } from '../../src/core/session-view';
+import { timeFigures, timelineEntry, viewSession } from '../../src/core/session-view';
 import type { MeterEvent, TokenCounts, UsageEvent } from '../../src/core/usage';
 
 const t0 = Date.parse('2026-11-22T10:00:00Z');
@@ -71,7 +71,7 @@ describe('timeFigures', () => {
     // prompt at 0, work until 3m; user away 20m; prompt at 23m, work until 25m
     const times = [0, 1 * m, 3 * m, 23 * m, 24 * m, 25 * m];
     const kinds = [P, A, A, P, A, A];
-    const t = timeFigures(times, kinds, 5 * m);
+    const t = timeFigures(times.map((ts, i) => timelineEntry(ts, kinds[i]!)), 5 * m);
     assert.equal(t.wallMs, 25 * m);
     assert.equal(t.busyMs, 5 * m);
     assert.equal(t.activeMs, 5 * m); // the 20-minute gap is idle
@@ -79,7 +79,7 @@ describe('timeFigures', () => {
   });
   it('clips to a range', () => {
     const m = 60_000;
-    const t = timeFigures([0, m, 2 * m, 3 * m], [P, A, A, A], 5 * m, m, 10 * m);
+    const t = timeFigures([timelineEntry(0, P), timelineEntry(m, A), timelineEntry(2 * m, A), timelineEntry(3 * m, A)], 5 * m, m, 10 * m);
     assert.equal(t.wallMs, 2 * m);
     assert.equal(t.busyMs, 2 * m);
   });

@@ -42,8 +42,11 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
     },
     initialState: initialClaudeFileState,
     orderKey(file: DiscoveredFile): number {
-      // Originals before forks: order by the first timestamp a file holds.
+      // Originals before forks: order by when a file was created (birth time where the file
+      // system keeps one; else the first timestamp it holds).
       try {
+        const birth = fs.statSync(file.path).birthtimeMs;
+        if (birth > 0) return birth;
         const fd = fs.openSync(file.path, 'r');
         try {
           const buf = Buffer.alloc(headBytes);
