@@ -318,6 +318,15 @@ export class Meter {
         copiedTarget = target;
       }
     }
+    if (existing && e.upsert) {
+      // Rewritten in place by the agent: the latest version of the response wins.
+      const s = existing.session;
+      existing.tokens = e.tokens;
+      existing.model = e.model;
+      existing.price = this.priceBook.price(e.model, e.provider, e.tokens, existing.ts);
+      if (e.copiedInto === undefined && !this.seenLine(e.uid, e.agent)) s.addTime(e.timestamp, kindAgent);
+      return s;
+    }
     if (existing) {
       this.health.duplicateResponses++;
       // The same response under another session: the earliest occurrence made the call.

@@ -75,6 +75,13 @@ export interface UsageEvent extends EventBase {
   copiedInto?: string;
   /** Provider to price with (`anthropic`, `openai`, `google`); unset lets the price table guess. */
   provider?: string;
+  /**
+   * The agent rewrites this response in place (Gemini message ids, Cline rows): a later event with
+   * the same key replaces the tokens instead of being dropped as a duplicate.
+   */
+  upsert?: boolean;
+  /** Cost the agent itself recorded for this response (Cline, Roo, OpenCode), kept as a second opinion. */
+  agentCostUSD?: number;
 }
 
 /** A user prompt (or slash command): it starts a turn. */
@@ -100,10 +107,14 @@ export interface CompactionEvent extends EventBase {
   droppedTokens?: number;
   /** Length in characters of the summary that replaced the context, when seen. */
   summaryChars?: number;
-  /** Dead-weight cost recorded by the agent itself (e.g. Roo `contextCondense.cost`). */
-  reportedCostUSD?: number;
-  /** Tokens of the summarisation call when the agent recorded them (Codex, OpenCode). */
-  callTokens?: TokenCounts;
+  /** The usage event (dedupe key) that WAS the summarisation call, already counted as usage (Codex, OpenCode). */
+  callDedupeKey?: string;
+  /** Tokens of a summarisation call that appears in no usage event (counted as auxiliary usage, priced). */
+  extraTokens?: TokenCounts;
+  /** Cost of a summarisation call that appears in no usage event and has no token split (Roo `contextCondense.cost`). */
+  extraCostUSD?: number;
+  /** The call's figures are estimates (no record of the call itself). */
+  estimated?: boolean;
   model?: string;
 }
 

@@ -84,3 +84,15 @@ describe('timeFigures', () => {
     assert.equal(t.busyMs, 2 * m);
   });
 });
+
+describe('Meter upserts', () => {
+  it('replaces a response the agent rewrote in place instead of dropping or adding it', () => {
+    const m = new Meter(new PriceBook());
+    m.ingest([usage('g1', 's', t0, undefined, { upsert: true, tokens: tok(10, 0), uid: 'a' })]);
+    m.ingest([usage('g1', 's', t0 + 5, undefined, { upsert: true, tokens: tok(1000, 100), uid: 'b' })]);
+    const v = viewSession(m.sessions.get('claude-code:s')!, m.getPriceBook(), 300_000);
+    assert.equal(v.requests, 1);
+    assert.equal(v.tokens.input, 1000);
+    assert.equal(v.tokens.output, 100);
+  });
+});

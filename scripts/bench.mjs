@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// `npm run bench`: builds a ≥ 1 GB Claude Code history from the fixtures and measures, side by side:
+// cold scan (no index) and warm start (index, nothing changed) of `taximeter report --json`, peak
+// memory, token totals against ccusage 20 (native) and 18 (TypeScript) on the same files, and the
+// incremental update latency of the engine. Not a test: it prints figures.
+//
+// Env: TAXIMETER_BENCH_DIR (default /tmp/taximeter-bench), BENCH_MB (default 1100), BENCH_RUNS (3),
+//      BENCH_SKIP_CCUSAGE=1, BENCH_LIVE=1 (also the live latency in the real VS Code host).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { labCache, sharedDir } from './lab.mjs';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const benchDir = process.env.TAXIMETER_BENCH_DIR || path.join(os.tmpdir(), 'taximeter-bench');
+const history = path.join(benchDir, 'history');
+const runs = Number(process.env.BENCH_RUNS || 3);
+const cli = path.join(root, 'dist', 'cli.js');
+const hasTime = fs.existsSync('/usr/bin/time');
+
+function sh(cmd, args, env = {}) {
+  return spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env: { ...process.env, ...env } });
+}
+
+/** Wall seconds and peak RSS (MB) of one run, via GNU time when present. */
+function measure(cmd, args, env = {}) {
+  if (hasTime) {
+    const r = sh('/usr/bin/time', ['-f', 'BENCH %e %M', cmd, ...args], env);
+    const m = /BENCH ([\d.]+) (\d+)/.exec(r.stderr);
+    return { wall: Number(m?.[1] ?? NaN), rssMB: Number(m?.[2] ?? NaN) / 1024, stdout: r.stdout, code: r.status };
+  }
+  const t0 = process.hrtime.bigint();
+  const r = sh(cmd, args, env);
+  return { wall: Number(process.hrtime.bigint() - t0) / 1e9, rssMB: NaN, stdout: r.stdout, code: r.status };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function series(label, cmd, args, env) {
+  const out = [];
+  for (let i = 0; i < runs; i++) out.push(measure(cmd, args, env));
+  const wall = median(out.map((o) => o.wall));
+  const rss = Math.max(...out.map((o) => o.rssMB));
+  console.log(`  ${label.padEnd(44)} ${wall.toFixed(2).padStart(7)} s   peak ${rss.toFixed(0).padStart(5)} MB   (runs: ${out.map((o) => o.wall.toFixed(2)).join(', ')})`);
+  return { wall, rss, stdout: out[out.length - 1].stdout };
+}
+
+function ensureCcusage(version) {
+  const dir = path.join(labCache(), `ccusage-${version}`);
+  const bin = path.join(dir, 'node_modules', '.bin', 'ccusage');
+  if (!fs.existsSync(bin)) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `ccusage@${version}`], { cwd: dir, stdio: 'inherit' });
+    if (r.status !== 0) return undefined;
+  }
+  return bin;
+}
+
+console.log(`Taximeter benchmark — ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString()}`);
+execFileSync(process.execPath, [path.join(root, 'scripts', 'make-history.mjs'), history, String(process.env.BENCH_MB || 1100)], { stdio: 'inherit' });
+const bytes = Number(execFileSync('du', ['-sb', history], { encoding: 'utf8' }).split('\t')[0]);
+// Warm the page cache so every tool reads from memory alike.
+execFileSync('bash', ['-c', `cat $(find '${history}' -name '*.jsonl') > /dev/null`]);
+const readTime = measure('bash', ['-c', `cat $(find '${history}' -name '*.jsonl') > /dev/null`]).wall;
+console.log(`\nHistory: ${(bytes / 1048576).toFixed(0)} MB; reading it all (cat, page cache): ${readTime.toFixed(2)} s\n`);
+
+const results = {};
+console.log('Cold and warm scans (median of runs):');
+results.cold = series('taximeter report --json --no-cache (cold)', process.execPath, [cli, 'report', '--json', '--no-cache', '--claude-dir', history]);
+const cacheDir = path.join(benchDir, 'cache');
+fs.rmSync(cacheDir, { recursive: true, force: true });
+measure(process.execPath, [cli, 'report', '--json', '--claude-dir', history, '--cache-dir', cacheDir]);
+results.warm = series('taximeter report --json (warm index)', process.execPath, [cli, 'report', '--json', '--claude-dir', history, '--cache-dir', cacheDir]);
+const ours = JSON.parse(results.cold.stdout).totals.tokens;
+
+let cc20;
+let cc18;
+if (!process.env.BENCH_SKIP_CCUSAGE) {
+  const b20 = ensureCcusage('20.0.24');
+  const b18 = ensureCcusage('18.0.11');
+  if (b20) cc20 = series('ccusage 20.0.24 daily --json --offline', b20, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history });
+  if (b18) cc18 = series('ccusage 18.0.11 daily --json --offline', b18, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history });
+}
+
+console.log('\nToken totals (input / output / cache write / cache read):');
+console.log(`  taximeter   ${ours.input} / ${ours.output} / ${ours.cacheWrite} / ${ours.cacheRead}`);
+for (const [name, r] of [['ccusage 20', cc20], ['ccusage 18', cc18]]) {
+  if (!r) continue;
+  const t = JSON.parse(r.stdout).totals;
+  const same = t.inputTokens === ours.input && t.outputTokens === ours.output && t.cacheCreationTokens === ours.cacheWrite && t.cacheReadTokens === ours.cacheRead;
+  console.log(`  ${name}  ${t.inputTokens} / ${t.outputTokens} / ${t.cacheCreationTokens} / ${t.cacheReadTokens}  ${same ? 'same' : 'DIFFERENT'}`);
+}
+
+// Incremental update latency of the engine (in-process; file event → meter updated).
+console.log('\nIncremental update (engine in-process, index loaded, one line appended, p50/p95 of 50):');
+const lat = sh(process.execPath, [path.join(root, 'scripts', 'bench-incremental.cjs'), history, cacheDir], {});
+process.stdout.write(lat.stdout);
+if (lat.status !== 0) process.stderr.write(lat.stderr);
+
+if (cc20) {
+  console.log('\nRatios against ccusage 20 (targets: cold ≤ 1.5×, memory ≤ 2×, warm ≤ 0.1×):');
+  console.log(`  cold wall   ${(results.cold.wall / cc20.wall).toFixed(2)}×`);
+  console.log(`  cold memory ${(results.cold.rss / cc20.rss).toFixed(2)}×`);
+  console.log(`  warm wall   ${(results.warm.wall / cc20.wall).toFixed(2)}×`);
+  if (cc18) console.log(`  (ccusage 18 / ccusage 20: ${(cc18.wall / cc20.wall).toFixed(1)}×; cold read of the files: ${(cc20.wall / readTime).toFixed(2)}× cat)`);
+}
+if (process.env.BENCH_LIVE) {
+  console.log('\nLive, in the real VS Code host (see scripts/bench-live):');
+  const r = sh(process.execPath, [path.join(root, 'out', 'test', 'bench', 'run-live.js')], { TAXIMETER_BENCH_HISTORY: history, TAXIMETER_SHARED_DIR: sharedDir(root) });
+  process.stdout.write(r.stdout);
+  if (r.status !== 0) process.stderr.write(r.stderr.slice(-4000));
+}
