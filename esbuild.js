@@ -27,12 +27,14 @@ const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   { ...common, entryPoints: ['src/engine/worker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: ['src/engine/parse-worker.ts'], outfile: 'dist/parse-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: { main: 'webview/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: { main: 'webview/styles.css' }, outdir: 'dist/webview', loader: { '.css': 'css' } },
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 
 async function main() {
   const fs = require('node:fs');
-  const entries = builds.filter((b) => fs.existsSync(b.entryPoints[0]));
+  const entries = builds.filter((b) => Object.values(b.entryPoints).every((e) => fs.existsSync(e)));
   if (watch) {
     for (const b of entries) await (await esbuild.context(b)).watch();
   } else {

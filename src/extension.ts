@@ -9,7 +9,9 @@ import { showSessions } from './vscode/commands/show-sessions';
 import { configSection, readSettings, type Settings } from './vscode/config';
 import { EngineClient, workerPathFor, type StatusMessage } from './vscode/engine-client';
 import { createLog, guard } from './vscode/log';
+import { PanelHost, panelViewType } from './vscode/panel-host';
 import { StatusBar } from './vscode/status-bar';
+import { panelScopeSchema } from './protocol/panel-messages';
 
 /** What the extension exports (used by the integration tests; stable enough for other extensions). */
 export interface TaximeterApi {
@@ -19,6 +21,8 @@ export interface TaximeterApi {
   /** Resolves with the first status message that satisfies `predicate`. */
   waitForStatus(predicate: (s: StatusMessage) => boolean, timeoutMs?: number): Promise<StatusMessage>;
   engine: EngineClient;
+  /** The open cost panel, if any. */
+  panel(): PanelHost | undefined;
 }
 
 function engineSettings(s: Settings, context: vscode.ExtensionContext): EngineSettings {
@@ -69,6 +73,21 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     vscode.workspace.onDidChangeWorkspaceFolders(guard(log, 'workspace change', () => engine.configure(engineSettings(readSettings(log), context)))),
     vscode.commands.registerCommand(CommandId.showSessions, guard(log, CommandId.showSessions, () => showSessions(engine))),
     vscode.commands.registerCommand(
+      CommandId.openPanel,
+      guard(log, CommandId.openPanel, (arg?: unknown) => {
+        // Optional deep link: { scope: { kind: 'today' } }.
+        const scope = panelScopeSchema.safeParse((arg as { scope?: unknown } | undefined)?.scope);
+        PanelHost.createOrShow(context, engine, log, scope.success ? scope.data : undefined);
+      }),
+    ),
+    vscode.window.registerWebviewPanelSerializer(panelViewType, {
+      deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) => {
+        PanelHost.revive(panel, context, engine, log, state);
+        return Promise.resolve();
+      },
+    }),
+    { dispose: () => PanelHost.instance?.dispose() },
+    vscode.commands.registerCommand(
       CommandId.refresh,
       guard(log, CommandId.refresh, () => engine.refresh()),
     ),
@@ -93,6 +112,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
       });
     },
     engine,
+    panel: () => PanelHost.instance,
   };
 }
 

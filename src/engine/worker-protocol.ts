@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import type { Report } from '../core/report';
 import type { StatusSummary } from '../core/status';
+import { planIds } from '../core/plans';
 import { agentIds } from '../core/usage';
+import { panelScopeSchema } from '../protocol/panel-messages';
 import type { EngineHealth, ScanProgress } from './engine';
 
 export const priceOverrideSchema = z.object({
@@ -44,6 +46,18 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     by: z.enum(['session', 'day', 'model', 'project', 'agent']).optional(),
   }),
   z.object({ type: z.literal('health'), id: z.number() }),
+  z.object({
+    type: z.literal('panelState'),
+    id: z.number(),
+    scope: panelScopeSchema,
+    plan: z.object({
+      id: z.enum(planIds),
+      customFeeUSD: z.number().nonnegative().optional(),
+      customWindowHours: z.number().positive().optional(),
+      customWindowMessages: z.number().positive().optional(),
+    }),
+    sessionHourRate: z.number().nonnegative(),
+  }),
   z.object({ type: z.literal('status'), id: z.number() }),
   z.object({ type: z.literal('stop'), id: z.number() }),
 ]);

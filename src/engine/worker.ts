@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createCalendar, type Calendar } from '../core/calendar';
+import { buildPanelState } from '../core/panel-state';
 import { buildReport } from '../core/report';
 import { statusSummary } from '../core/status';
 import { Engine, type EngineConfig } from './engine';
@@ -265,6 +266,18 @@ function handleSync(msg: ToWorker): unknown {
     case 'health':
       if (!engine) throw new Error('not started');
       return engine.health();
+    case 'panelState':
+      if (!engine || !settings) throw new Error('not started');
+      return buildPanelState(engine.meter, {
+        scope: msg.scope,
+        now: Date.now(),
+        idleMs: settings.idleMs,
+        calendar,
+        plan: msg.plan,
+        sessionHourRate: msg.sessionHourRate,
+        workspaceFolders: settings.workspaceFolders,
+        agents: settings.agents,
+      });
     case 'status':
       postStatus(true);
       return true;

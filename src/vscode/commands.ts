@@ -3,6 +3,7 @@
  */
 export const CommandId = {
   // User facing
+  openPanel: 'taximeter.openPanel',
   showSessions: 'taximeter.showSessions',
   refresh: 'taximeter.refresh',
   showLog: 'taximeter.showLog',

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { defaultSessionHourRate, planIds, type PlanSettings } from '../core/plans';
 import { priceOverrideSchema } from '../engine/worker-protocol';
 
 export const configSection = 'taximeter';
@@ -14,6 +15,11 @@ const settingsSchema = z.object({
   prices: z.array(z.unknown()).catch([]),
   privacy: z.object({ promptText: z.boolean().catch(true) }).catch({ promptText: true }),
   timeZone: z.string().catch(''),
+  plan: z.enum(planIds).catch('none'),
+  customPlan: z
+    .object({ feeUSD: z.number().nonnegative().optional().catch(undefined), windowHours: z.number().positive().optional().catch(undefined), windowMessages: z.number().positive().optional().catch(undefined) })
+    .catch({}),
+  sessionHourRate: z.number().nonnegative().max(1000).catch(defaultSessionHourRate),
 });
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'prices'> & { prices: z.infer<typeof priceOverrideSchema>[] };
 
@@ -25,6 +31,9 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     prices: c.get('prices'),
     privacy: { promptText: c.get('privacy.promptText') },
     timeZone: c.get('timeZone'),
+    plan: c.get('plan'),
+    customPlan: { feeUSD: c.get('customPlan.feeUSD'), windowHours: c.get('customPlan.windowHours'), windowMessages: c.get('customPlan.windowMessages') },
+    sessionHourRate: c.get('sessionHourRate'),
   };
   const parsed = settingsSchema.safeParse(raw);
   const base = parsed.success ? parsed.data : settingsSchema.parse({});
@@ -37,4 +46,8 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     else log?.warn(`settings: taximeter.prices[${i}] ignored: ${r.error.issues[0]?.path.join('.') ?? ''} ${r.error.issues[0]?.message ?? ''}`);
   });
   return { ...base, prices };
+}
+
+export function planSettings(s: Settings): PlanSettings {
+  return { id: s.plan, customFeeUSD: s.customPlan.feeUSD, customWindowHours: s.customPlan.windowHours, customWindowMessages: s.customPlan.windowMessages };
 }

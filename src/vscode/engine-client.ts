@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { GroupBy } from '../core/aggregate';
+import type { PanelScope, PanelState } from '../core/panel-state';
+import type { PlanSettings } from '../core/plans';
 import type { Report } from '../core/report';
 import type { EngineHealth } from '../engine/engine';
 import type { EngineSettings, FromWorker, ToWorker } from '../engine/worker-protocol';
@@ -114,6 +116,10 @@ export class EngineClient implements vscode.Disposable {
 
   async report(options: { since?: number; until?: number; by?: GroupBy } = {}): Promise<Report> {
     return (await this.request({ type: 'report', ...options })) as Report;
+  }
+
+  async panelState(scope: PanelScope, plan: PlanSettings, sessionHourRate: number): Promise<PanelState> {
+    return (await this.request({ type: 'panelState', scope, plan, sessionHourRate })) as PanelState;
   }
 
   async health(): Promise<EngineHealth> {

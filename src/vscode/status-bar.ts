@@ -16,7 +16,7 @@ export class StatusBar implements vscode.Disposable {
   constructor() {
     this.item = vscode.window.createStatusBarItem('taximeter.meter', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'Taximeter';
-    this.item.command = CommandId.showSessions;
+    this.item.command = CommandId.openPanel;
     this.apply();
     this.item.show();
   }

@@ -71,7 +71,7 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
   const warning = !health.ok || Boolean(failure);
   if (warning) lines.push('', `$(warning) ${escapeMd(failure ?? `${health.unreadableFiles} file(s) could not be read`)}${health.lastProblem ? ` — ${escapeMd(health.lastProblem)}` : ''}. See the Taximeter log.`);
   if (health.malformed + health.rejected > 0) lines.push('', `${health.malformed + health.rejected} unreadable line(s) skipped and counted.`);
-  lines.push('', 'Click for recent sessions.');
+  lines.push('', 'Click to open the cost panel.');
   const accessibility = cur
     ? `Taximeter: current session ${formatCost(cur.costUSD, cur.lowerBound)}, busy ${formatDuration(cur.busyMs)}, ${formatTokens(cur.totalTokens)} tokens`
     : `Taximeter: ${formatCost(summary.today.costUSD)} today`;
