@@ -34,6 +34,7 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext): EngineSe
     cacheDir: context.globalStorageUri.fsPath,
     workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
     timeZone: s.timeZone || undefined,
+    prematureShare: s.prematureCompactionPercent / 100,
   };
 }
 

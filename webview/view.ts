@@ -235,6 +235,53 @@ export function render(root: HTMLElement, s: PanelState, actions: ViewActions): 
   );
   frag.appendChild(compare);
 
+  // Dead weight.
+  const dw = s.deadWeight;
+  const dead = section('dead-weight', 'Dead weight');
+  dead.appendChild(
+    facts('Dead weight', [
+      ['Dead weight', `${formatCost(dw.costUSD)} (${(dw.share * 100).toFixed(1)}% of the work)`, dw.estimated ? 'partly estimated' : 'measured and computed'],
+      ['Compactions', String(dw.compactions), 'measured'],
+      ['Time lost', formatDuration(dw.seconds * 1000), 'measured (compaction durations)'],
+    ]),
+  );
+  if (dw.forecast) {
+    const f = dw.forecast;
+    const when = f.turnsLeft === null ? 'not at the current context growth' : f.turnsLeft === 0 ? 'on the next turn' : `in ~${f.turnsLeft} turn${f.turnsLeft === 1 ? '' : 's'} at the current context growth`;
+    const p = h('p', `Next auto-compaction: ${when} (context ${formatTokens(f.contextTokens)} of ${formatTokens(f.windowTokens)}, +${formatTokens(Math.max(0, f.growthPerTurn))}/turn).`, 'forecast');
+    p.id = 'forecast';
+    p.title = f.note;
+    dead.appendChild(p);
+    dead.appendChild(h('p', f.note, 'note'));
+  }
+  const kindLabel: Record<string, string> = {
+    compaction: 'compaction',
+    'premature-compaction': 'premature compaction',
+    'compaction-loop': 'compaction loop',
+    clear: '/clear reset',
+    'cache-rebuild': 'cache rebuild',
+  };
+  if (dw.events.length === 0) dead.appendChild(h('p', 'No dead weight found in this scope.', 'note'));
+  else
+    dead.appendChild(
+      grid(
+        'Events',
+        ['time', 'kind', 'trigger', 'tokens', 'cost', 'time lost', 'estimated?', 'what'],
+        dw.events.map((e) => [
+          new Date(e.at).toLocaleString(),
+          kindLabel[e.kind] ?? e.kind,
+          e.trigger ?? '',
+          formatTokens(e.tokens),
+          e.costUSD === null ? 'unpriced' : formatCost(e.costUSD),
+          formatDuration(e.seconds * 1000),
+          e.estimated ? 'estimated' : 'no',
+          `${e.detail} (${e.provenance})`,
+        ]),
+        [false, false, false, true, true, true, false, false],
+      ),
+    );
+  frag.appendChild(dead);
+
   // 3. Charts.
   const charts = section('charts', 'Charts');
   charts.append(h('h3', 'Cumulative spend'), cumulativeChart(s.charts.cumulative, s.charts.markers), h('h3', 'Daily spend this month'), dailyChart(s.charts.daily));

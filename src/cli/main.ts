@@ -120,7 +120,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return path.join(base, 'taximeter');
 }
 
-function humanFigures(f: ReportFigures): string[] {
+function humanFigures(f: ReportFigures & { deadWeight?: { costUSD: number; compactions: number } }): string[] {
   return [
     formatCost(f.costUSD.api, f.costUSD.lowerBound),
     formatTokens(f.tokens.input),
@@ -129,12 +129,13 @@ function humanFigures(f: ReportFigures): string[] {
     formatTokens(f.tokens.cacheRead),
     formatDuration(f.time.busySeconds * 1000),
     formatDuration(f.time.activeSeconds * 1000),
+    f.deadWeight ? `${formatCost(f.deadWeight.costUSD)}${f.deadWeight.compactions > 0 ? ` (${f.deadWeight.compactions}c)` : ''}` : '',
   ];
 }
 
 function humanReport(r: Report): string {
-  const headers = ['', 'cost', 'input', 'output', 'cache write', 'cache read', 'busy', 'active'];
-  const numeric = [false, true, true, true, true, true, true, true];
+  const headers = ['', 'cost', 'input', 'output', 'cache write', 'cache read', 'busy', 'active', 'dead weight'];
+  const numeric = [false, true, true, true, true, true, true, true, true];
   const rows: string[][] = [];
   if (r.groups) {
     headers[0] = r.by ?? '';
@@ -150,6 +151,8 @@ function humanReport(r: Report): string {
   const lines = [formatTable(headers, rows, numeric), ''];
   lines.push(`Prices: ${r.priceTable}. Times in ${r.range.timeZone}.`);
   if (r.totals.costUSD.clientReported > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.clientReported)} client-reported (models the price table lacks).`);
+  if (r.totals.deadWeight.costUSD > 0)
+    lines.push(`Dead weight: ${formatCost(r.totals.deadWeight.costUSD)} (${(r.totals.deadWeight.share * 100).toFixed(1)}%) in ${r.totals.deadWeight.events.length} event(s), ${r.totals.deadWeight.compactions} compaction(s) (c)${r.totals.deadWeight.estimated ? ', partly estimated' : ''}.`);
   if (r.totals.costUSD.auxiliary > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.auxiliary)} of auxiliary calls (compactions, …) seen only in the agent's own totals.`);
   if (r.totals.unpriced.tokens > 0)
     lines.push(`Unpriced: ${formatTokens(r.totals.unpriced.tokens)} tokens of ${r.totals.unpriced.models.join(', ')} — costs marked ≥ are lower bounds. Add prices with taximeter.prices.`);

@@ -4,6 +4,7 @@
  */
 import { matchesProject, sessionViews, totalRollup, type Range } from './aggregate';
 import type { Calendar } from './calendar';
+import { deadWeightOf, sumDeadWeight } from './dead-weight';
 import { allocatedFee, breakEvenDay, cheapest, projectMonth, projectedExhaustion, reconstructWindows, runtimeCost, valueMultiple, type PriceScheme } from './compare';
 import type { Meter } from './meter';
 import { resolvePlan, type PlanSettings } from './plans';
@@ -76,6 +77,15 @@ export interface PanelState {
     reasoning: string;
     projection: { elapsedDays: number; daysInMonth: number; api: number; subscription: number | null; sessionHour: number; cheapest: PriceScheme | null };
   };
+  deadWeight: {
+    costUSD: number;
+    share: number;
+    seconds: number;
+    compactions: number;
+    estimated: boolean;
+    events: { kind: string; trigger: string | null; at: number; tokens: number; costUSD: number | null; seconds: number; estimated: boolean; detail: string; provenance: string }[];
+    forecast: { contextTokens: number; windowTokens: number; growthPerTurn: number; turnsLeft: number | null; note: string } | null;
+  };
   charts: {
     cumulative: { t: number; usd: number }[];
     markers: { t: number; label: string }[];
@@ -93,6 +103,51 @@ export interface PanelOptions {
   sessionHourRate: number;
   workspaceFolders: readonly string[];
   agents?: readonly AgentId[];
+  prematureShare?: number;
+}
+
+/** Claude Code compacts automatically near the full window; the exact threshold is remote config. */
+const assumedAutoCompactShare = 0.95;
+
+function forecastCompaction(meter: Meter, v: SessionView): PanelState['deadWeight']['forecast'] {
+  const s = meter.sessions.get(v.key);
+  if (!s) return null;
+  const main = s.requests.filter((r) => !r.sidechain);
+  const last = main[main.length - 1];
+  if (!last) return null;
+  const window = meter.getPriceBook().describe(last.model, last.provider, last.ts)?.contextWindow;
+  if (!window) return null;
+  // Context size at the end of each turn (the last main request before each prompt).
+  const ends: number[] = [];
+  const prompts = s.prompts.map((p) => p.ts);
+  let pi = 0;
+  let prevReq: (typeof main)[number] | undefined;
+  for (const r of main) {
+    while (pi < prompts.length && (prompts[pi] ?? Infinity) <= r.ts) {
+      if (prevReq) ends.push(promptTokensOf(prevReq.tokens));
+      pi++;
+    }
+    prevReq = r;
+  }
+  ends.push(promptTokensOf(last.tokens));
+  const recent = ends.slice(-6);
+  const deltas: number[] = [];
+  for (let i = 1; i < recent.length; i++) deltas.push((recent[i] ?? 0) - (recent[i - 1] ?? 0));
+  const growth = deltas.length > 0 ? deltas.reduce((a, b) => a + b, 0) / deltas.length : 0;
+  const context = promptTokensOf(last.tokens);
+  const room = assumedAutoCompactShare * window - context;
+  const turnsLeft = growth > 0 ? Math.max(0, Math.ceil(room / growth)) : null;
+  return {
+    contextTokens: context,
+    windowTokens: window,
+    growthPerTurn: growth,
+    turnsLeft,
+    note: `assumed: auto-compaction near ${(assumedAutoCompactShare * 100).toFixed(0)}% of the ${window.toLocaleString('en-US')}-token window (the client's threshold is remote configuration); growth is the average of the last turns`,
+  };
+}
+
+function promptTokensOf(t: TokenCounts): number {
+  return t.input + t.cacheWrite5m + t.cacheWrite1h + t.cacheRead;
 }
 
 const hourMs = 3_600_000;
@@ -263,6 +318,15 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
     reasoning = `${parts.join('; ')}. Cheapest: ${best ? names[best] : '—'}. At this month's pace: API ${fmt(projApi)}, ${projSub !== null ? `${plan.label} ${fmt(projSub)}, ` : ''}session-hour ${fmt(projSessionHour)} → ${projBest ? names[projBest] : '—'}.`;
   }
 
+  // Dead weight of the sessions in scope (events inside the range).
+  const dwParts = views.map((v) => {
+    const d = deadWeightOf(meter, v, { prematureShare: o.prematureShare ?? 0.5 });
+    const events = d.events.filter((e) => e.at >= range.from && e.at < range.to);
+    return { ...d, events, costUSD: events.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: events.reduce((n, e) => n + e.seconds, 0), compactions: events.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length, estimated: events.some((e) => e.estimated) };
+  });
+  const dw = sumDeadWeight(dwParts, r.cost.api);
+  const single = (o.scope.kind === 'current' || o.scope.kind === 'session') && views[0] ? views[0] : undefined;
+
   // Charts.
   let cum = 0;
   const cumulative = downsample(
@@ -326,6 +390,15 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
       cheapest: best,
       reasoning,
       projection: { elapsedDays, daysInMonth, api: projApi, subscription: projSub, sessionHour: projSessionHour, cheapest: projBest },
+    },
+    deadWeight: {
+      costUSD: dw.costUSD,
+      share: dw.share,
+      seconds: dw.seconds,
+      compactions: dw.compactions,
+      estimated: dw.estimated,
+      events: dw.events.slice(-200).map((e) => ({ kind: e.kind, trigger: e.trigger ?? null, at: e.at, tokens: e.tokens, costUSD: e.costUSD, seconds: e.seconds, estimated: e.estimated, detail: e.detail, provenance: e.provenance })),
+      forecast: single ? forecastCompaction(meter, single) : null,
     },
     charts: { cumulative, markers, daily },
     provenance: {

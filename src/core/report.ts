@@ -4,6 +4,7 @@
 import { clipSession, groupRollups, sessionViews, totalRollup, type GroupBy, type Range, type Rollup } from './aggregate';
 import type { Calendar } from './calendar';
 import type { Meter } from './meter';
+import { deadWeightOf, sumDeadWeight, type DeadWeight } from './dead-weight';
 import { priceTableLabel } from './pricing';
 import type { AgentId, TokenCounts } from './usage';
 
@@ -29,6 +30,7 @@ export interface ReportFigures {
     api: number;
     computed: number;
     clientReported: number;
+    estimated: number;
     auxiliary: number;
     /** True when unpriced tokens exist: `api` is a lower bound. */
     lowerBound: boolean;
@@ -38,7 +40,39 @@ export interface ReportFigures {
   byModel: { model: string; tokens: ReportTokens; requests: number; costUSD: number | null; provenance: string }[];
 }
 
+export interface ReportDeadWeight {
+  costUSD: number;
+  seconds: number;
+  /** Share of the API-equivalent cost. */
+  share: number;
+  compactions: number;
+  estimated: boolean;
+  events: { kind: string; trigger: string | null; at: string; tokens: number; costUSD: number | null; seconds: number; estimated: boolean; detail: string; provenance: string }[];
+}
+
+export function reportDeadWeight(d: DeadWeight): ReportDeadWeight {
+  return {
+    costUSD: round(d.costUSD),
+    seconds: round(d.seconds, 3),
+    share: round(d.share, 6),
+    compactions: d.compactions,
+    estimated: d.estimated,
+    events: d.events.map((e) => ({
+      kind: e.kind,
+      trigger: e.trigger ?? null,
+      at: new Date(e.at).toISOString(),
+      tokens: e.tokens,
+      costUSD: e.costUSD === null ? null : round(e.costUSD),
+      seconds: round(e.seconds, 3),
+      estimated: e.estimated,
+      detail: e.detail,
+      provenance: e.provenance,
+    })),
+  };
+}
+
 export interface ReportSession extends ReportFigures {
+  deadWeight: ReportDeadWeight;
   agent: AgentId;
   id: string;
   project: string | null;
@@ -58,9 +92,9 @@ export interface Report {
   range: { since: string | null; until: string | null; timeZone: string };
   priceTable: string;
   /** What each cost figure is: see README. */
-  provenance: { api: string; clientReported: string; auxiliary: string; time: string };
+  provenance: { api: string; clientReported: string; auxiliary: string; estimated: string; deadWeight: string; time: string };
   sessions: ReportSession[];
-  totals: ReportFigures & { sessions: number };
+  totals: ReportFigures & { sessions: number; deadWeight: ReportDeadWeight };
   by?: GroupBy;
   groups?: ReportGroup[];
 }
@@ -89,6 +123,7 @@ export function figures(r: Rollup): ReportFigures {
       api: round(r.cost.api),
       computed: round(r.cost.computed),
       clientReported: round(r.cost.clientReported),
+      estimated: round(r.cost.estimated),
       auxiliary: round(r.cost.auxiliary),
       lowerBound: r.cost.lowerBound,
     },
@@ -116,6 +151,8 @@ export interface ReportOptions {
   calendar: Calendar;
   agents?: readonly AgentId[];
   now?: number;
+  /** A compaction below this share of the context window is premature (default 0.5). */
+  prematureShare?: number;
 }
 
 const iso = (ts: number): string | null => (Number.isFinite(ts) ? new Date(ts).toISOString() : null);
@@ -124,8 +161,13 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
   const { range, idleMs } = options;
   const views = sessionViews(meter, range, { idleMs, agents: options.agents });
   const sessions: ReportSession[] = [];
+  const deadParts: DeadWeight[] = [];
   for (const v of views) {
     const r = clipSession(meter, v, range, idleMs);
+    const dwAll = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });
+    const inRange = dwAll.events.filter((e) => e.at >= range.from && e.at < range.to);
+    const dw = sumDeadWeight([{ ...dwAll, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], r.cost.api);
+    deadParts.push(dw);
     sessions.push({
       agent: v.agent,
       id: v.id,
@@ -134,6 +176,7 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
       start: iso(r.first),
       end: iso(r.last),
       ...figures(r),
+      deadWeight: reportDeadWeight(dw),
     });
   }
   const total = totalRollup(meter, views, range, idleMs);
@@ -150,10 +193,12 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
       api: 'computed: tokens from the transcripts × list prices of the price table (or your overrides); client-reported where the table has no price and the agent recorded its own cost',
       clientReported: "the agent's own recorded cost (Claude Code cost-state), shared among that model's requests",
       auxiliary: "calls only the agent's own totals show (compaction summaries, …): its totals minus the transcript, priced like the rest",
+      estimated: 'calls no record holds (a 1.0.x compaction summary): estimated from the context size and the summary length',
+      deadWeight: 'compactions (summary call, time lost, context dropped), /clear resets, cache rebuilds after idle gaps or resets (tokens × (write − read price)); see each event',
       time: 'measured from transcript timestamps; busy = from each prompt to the last agent event before the next prompt',
     },
     sessions,
-    totals: { ...figures(total), sessions: total.sessions },
+    totals: { ...figures(total), sessions: total.sessions, deadWeight: reportDeadWeight(sumDeadWeight(deadParts, total.cost.api)) },
   };
   if (options.by && options.by !== 'session') {
     report.by = options.by;

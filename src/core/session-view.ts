@@ -6,7 +6,7 @@ import { kindPrompt, type SessionState } from './meter';
 import type { PriceBook } from './pricing';
 import { addTokens, tokenKinds, totalTokens, zeroTokens, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
 
-export type CostProvenance = 'computed' | 'client-reported';
+export type CostProvenance = 'computed' | 'client-reported' | 'estimated';
 
 /** One priced thing that happened at one time: a request, or the auxiliary calls located there. */
 export interface CostedItem {
@@ -19,6 +19,8 @@ export interface CostedItem {
   kind: 'request' | 'auxiliary';
   sidechain: boolean;
   priceSource?: 'table' | 'override' | 'client';
+  /** For an auxiliary item that is a compaction's summarisation call: that compaction's time. */
+  compactionAt?: number;
 }
 
 export interface TimeFigures {
@@ -33,6 +35,8 @@ export interface CostFigures {
   api: number;
   computed: number;
   clientReported: number;
+  /** Estimated part (calls no record holds, e.g. a 1.0.x compaction's summary call). */
+  estimated: number;
   auxiliary: number;
   /** True when some tokens are unpriced: `api` is then a lower bound. */
   lowerBound: boolean;
@@ -170,7 +174,12 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   present.sort((a, b) => a.ts - b.ts);
   const presentByModel = new Map<string, TokenCounts>();
   let pi = 0;
+  let prevStateTs = -Infinity;
+  const compactionList = s.compactions;
   for (const cs of states) {
+    // A compaction between the previous cost-state and this one: the gap here is its summary call.
+    const inInterval = compactionList.filter((c) => c.timestamp > prevStateTs && c.timestamp <= cs.ts && c.callDedupeKey === undefined && !c.extraTokens && c.extraCostUSD === undefined);
+    prevStateTs = cs.ts;
     while (pi < present.length && (present[pi]?.ts ?? 0) <= cs.ts) {
       const p = present[pi++];
       if (!p) break;
@@ -210,9 +219,46 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
           kind: 'auxiliary',
           sidechain: false,
           priceSource: price?.source,
+          compactionAt: inInterval[inInterval.length - 1]?.timestamp,
         });
       }
     }
+  }
+  // Compactions whose summarisation call no record shows: agents' own figures, or an estimate.
+  const lastStateTs = states.length > 0 ? (states[states.length - 1]?.ts ?? -Infinity) : -Infinity;
+  const requestsSorted = s.requests;
+  for (const c of s.compactions) {
+    if (c.extraTokens) {
+      const model = c.model ?? requestsSorted[requestsSorted.length - 1]?.model ?? 'unknown';
+      const price = priceBook.price(model, provider, c.extraTokens, c.timestamp);
+      items.push({ ts: c.timestamp, model, tokens: c.extraTokens, usd: price ? price.usd : null, provenance: c.estimated ? 'estimated' : 'computed', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
+      continue;
+    }
+    if (c.extraCostUSD !== undefined) {
+      items.push({ ts: c.timestamp, model: c.model ?? 'unknown', tokens: zeroTokens(), usd: c.extraCostUSD, provenance: 'client-reported', kind: 'auxiliary', sidechain: false, priceSource: 'client', compactionAt: c.timestamp });
+      continue;
+    }
+    if (c.callDedupeKey !== undefined) continue;
+    // Claude Code: measured by a later cost-state (its gap is already an auxiliary item).
+    if (c.timestamp <= lastStateTs) continue;
+    if (c.preTokens === undefined) continue;
+    // Estimate (1.0.x, or 2.x before its cost-state is written): the prompt is the context before
+    // the compaction, split like the last request's prompt; the output is the summary (~4 chars/token).
+    const prev = [...requestsSorted].reverse().find((r) => r.ts <= c.timestamp);
+    if (!prev) continue;
+    const p = prev.tokens;
+    const prompt = p.input + p.cacheWrite5m + p.cacheWrite1h + p.cacheRead;
+    const share = (x: number): number => (prompt > 0 ? Math.round((c.preTokens ?? 0) * (x / prompt)) : 0);
+    const tokens: TokenCounts = {
+      input: share(p.input),
+      cacheWrite5m: share(p.cacheWrite5m),
+      cacheWrite1h: share(p.cacheWrite1h),
+      cacheRead: 0,
+      output: Math.ceil((c.summaryChars ?? 0) / 4),
+    };
+    tokens.cacheRead = Math.max(0, (c.preTokens ?? 0) - tokens.input - tokens.cacheWrite5m - tokens.cacheWrite1h);
+    const price = priceBook.price(prev.model, prev.provider, tokens, c.timestamp);
+    items.push({ ts: c.timestamp, model: prev.model, tokens, usd: price ? price.usd : null, provenance: 'estimated', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
   }
   items.sort((a, b) => a.ts - b.ts);
 
@@ -237,7 +283,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
 
   const tokens = zeroTokens();
   const auxiliaryTokens = zeroTokens();
-  const cost: CostFigures = { api: 0, computed: 0, clientReported: 0, auxiliary: 0, lowerBound: false };
+  const cost: CostFigures = { api: 0, computed: 0, clientReported: 0, estimated: 0, auxiliary: 0, lowerBound: false };
   const byModel = new Map<string, ModelLine>();
   const unpricedModels = new Set<string>();
   let unpricedTokens = 0;
@@ -266,6 +312,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     line.priceSource = it.priceSource;
     cost.api += it.usd;
     if (it.provenance === 'client-reported') cost.clientReported += it.usd;
+    else if (it.provenance === 'estimated') cost.estimated += it.usd;
     else cost.computed += it.usd;
     if (it.kind === 'auxiliary') cost.auxiliary += it.usd;
   }

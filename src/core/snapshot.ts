@@ -18,6 +18,7 @@ const sessionSnapshotSchema = z.object({
   p: z.string().optional(),
   b: z.string().optional(),
   clear: z.boolean().optional(),
+  cleared: z.number().optional(),
   /** requests: [key, ts, modelIdx, tokens, sidechain(0|1), providerIdx(-1 = none)] */
   r: z.array(z.tuple([num, num, num, tokensTuple, num, num])),
   /** timeline, delta-encoded times and kinds */
@@ -78,6 +79,7 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
       p: s.project,
       b: s.gitBranch,
       clear: s.startedWithClear || undefined,
+      cleared: s.clearedAt,
       r: s.requests.map((r) => [
         r.key,
         r.ts,
@@ -112,6 +114,7 @@ export function restoreMeter(snapshot: MeterSnapshot, priceBook: PriceBook): Met
     s.project = ss.p;
     s.gitBranch = ss.b;
     s.startedWithClear = ss.clear ?? false;
+    s.clearedAt = ss.cleared;
     for (const [key, ts, mi, tok, side, pi] of ss.r) {
       const tokens = fromT5(tok);
       const m = model(mi);

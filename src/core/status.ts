@@ -3,6 +3,7 @@
  * workspace's folders) and today's total. Small, plain data, so it crosses the worker boundary.
  */
 import { matchesProject, sessionViews, totalRollup } from './aggregate';
+import { deadWeightOf } from './dead-weight';
 import type { Calendar } from './calendar';
 import type { Meter, SessionState } from './meter';
 import { priceTableLabel } from './pricing';
@@ -33,6 +34,7 @@ export interface StatusSession {
   unpricedModels: string[];
   lastTs: number;
   compactions: number;
+  deadWeight: { costUSD: number; share: number; compactions: number; estimated: boolean; events: number };
 }
 
 export interface StatusSummary {
@@ -50,6 +52,7 @@ export interface StatusOptions {
   calendar: Calendar;
   workspaceFolders: readonly string[];
   agents?: readonly AgentId[];
+  prematureShare?: number;
 }
 
 function pickCurrent(meter: Meter, options: StatusOptions): SessionState | undefined {
@@ -74,6 +77,7 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
   let current: StatusSession | undefined;
   if (s) {
     const v = viewSession(s, meter.getPriceBook(), options.idleMs);
+    const dw = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });
     current = {
       agent: v.agent,
       id: v.id,
@@ -96,6 +100,7 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
       unpricedModels: v.unpriced.models,
       lastTs: v.end,
       compactions: v.compactions.length,
+      deadWeight: { costUSD: dw.costUSD, share: dw.share, compactions: dw.compactions, estimated: dw.estimated, events: dw.events.length },
     };
   }
   return {

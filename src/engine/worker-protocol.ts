@@ -30,6 +30,8 @@ export const engineSettingsSchema = z.object({
   timeZone: z.string().optional(),
   /** Poll interval when file-system events are unavailable (ms). */
   pollMs: z.number().positive().optional(),
+  /** A compaction below this share of the context window is premature. */
+  prematureShare: z.number().min(0).max(1).optional(),
 });
 export type EngineSettings = z.infer<typeof engineSettingsSchema>;
 

@@ -82,6 +82,7 @@ function postStatus(force = false): void {
     calendar,
     workspaceFolders: settings.workspaceFolders,
     agents: settings.agents,
+    prematureShare: settings.prematureShare,
   });
   post({ type: 'status', summary, scan: { ...scan }, health: healthBrief(engine), meterVersion: engine.meter.version });
 }
@@ -261,6 +262,7 @@ function handleSync(msg: ToWorker): unknown {
         idleMs: settings.idleMs,
         calendar,
         agents: settings.agents,
+        prematureShare: settings.prematureShare,
       });
     }
     case 'health':
@@ -277,6 +279,7 @@ function handleSync(msg: ToWorker): unknown {
         sessionHourRate: msg.sessionHourRate,
         workspaceFolders: settings.workspaceFolders,
         agents: settings.agents,
+        prematureShare: settings.prematureShare,
       });
     case 'status':
       postStatus(true);

@@ -89,6 +89,29 @@ export const panelStateSchema = z.object({
       cheapest: z.enum(['api', 'subscription', 'sessionHour']).nullable(),
     }),
   }),
+  deadWeight: z.object({
+    costUSD: finite,
+    share: finite,
+    seconds: finite,
+    compactions: finite,
+    estimated: z.boolean(),
+    events: z
+      .array(
+        z.object({
+          kind: text,
+          trigger: text.nullable(),
+          at: finite,
+          tokens: finite,
+          costUSD: nullableNum,
+          seconds: finite,
+          estimated: z.boolean(),
+          detail: text,
+          provenance: text,
+        }),
+      )
+      .max(1000),
+    forecast: z.object({ contextTokens: finite, windowTokens: finite, growthPerTurn: finite, turnsLeft: nullableNum, note: text }).nullable(),
+  }),
   charts: z.object({
     cumulative: z.array(z.object({ t: finite, usd: finite })).max(2000),
     markers: z.array(z.object({ t: finite, label: text })).max(2000),

@@ -20,6 +20,7 @@ const settingsSchema = z.object({
     .object({ feeUSD: z.number().nonnegative().optional().catch(undefined), windowHours: z.number().positive().optional().catch(undefined), windowMessages: z.number().positive().optional().catch(undefined) })
     .catch({}),
   sessionHourRate: z.number().nonnegative().max(1000).catch(defaultSessionHourRate),
+  prematureCompactionPercent: z.number().min(0).max(100).catch(50),
 });
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'prices'> & { prices: z.infer<typeof priceOverrideSchema>[] };
 
@@ -34,6 +35,7 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     plan: c.get('plan'),
     customPlan: { feeUSD: c.get('customPlan.feeUSD'), windowHours: c.get('customPlan.windowHours'), windowMessages: c.get('customPlan.windowMessages') },
     sessionHourRate: c.get('sessionHourRate'),
+    prematureCompactionPercent: c.get('deadWeight.prematureCompactionPercent'),
   };
   const parsed = settingsSchema.safeParse(raw);
   const base = parsed.success ? parsed.data : settingsSchema.parse({});

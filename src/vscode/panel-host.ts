@@ -138,7 +138,14 @@ export class PanelHost implements vscode.Disposable {
     this.inFlight = true;
     try {
       const settings = readSettings(this.log);
-      const state = await this.engine.panelState(this.scope, planSettings(settings), settings.sessionHourRate);
+      const requested = this.scope;
+      const state = await this.engine.panelState(requested, planSettings(settings), settings.sessionHourRate);
+      if (this.scope !== requested) {
+        // The user picked another scope meanwhile: this snapshot is stale.
+        this.schedule(true);
+        return;
+      }
+      // The engine may fall back (a session that no longer exists → the current one).
       this.scope = state.scope;
       this.lastState = state;
       const version = ++this.version;

@@ -55,6 +55,11 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
     if (cur.unpricedModels.length > 0)
       lines.push(`$(warning) Unpriced: ${escapeMd(cur.unpricedModels.join(', '))} — the cost is a lower bound. Add prices in \`taximeter.prices\`.`, '');
     if (cur.auxiliaryUSD > 0) lines.push(`Includes ${escapeMd(formatCost(cur.auxiliaryUSD))} of calls only the agent's own totals show (compactions, …).`, '');
+    const dw = cur.deadWeight;
+    lines.push(
+      `**Dead weight** ${escapeMd(`${formatCost(dw.costUSD)} (${(dw.share * 100).toFixed(0)}%) · ${dw.compactions} compaction${dw.compactions === 1 ? '' : 's'}`)}${dw.estimated ? ' _(partly estimated)_' : ''}`,
+      '',
+    );
   } else {
     text = `$(dashboard) ${formatCost(summary.today.costUSD, summary.today.lowerBound)} today`;
     lines.push('No agent session found yet.', '');

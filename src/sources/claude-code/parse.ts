@@ -14,6 +14,7 @@ import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '.
 import {
   assistantRecordSchema,
   costStateRecordSchema,
+  queueOperationSchema,
   systemRecordSchema,
   userRecordSchema,
   type ClaudeUsage,
@@ -51,7 +52,7 @@ export interface LineOutcome {
 
 const typeKey = Buffer.from('"type":"');
 const sideRecordPrefix = Buffer.from('{"type":"');
-const wanted = ['assistant"', 'user"', 'system"', 'cost-state"'].map((p) => Buffer.from(p));
+const wanted = ['assistant"', 'user"', 'system"', 'cost-state"', 'queue-operation"'].map((p) => Buffer.from(p));
 
 function startsWithAt(buf: Buffer, at: number, end: number, p: Buffer): boolean {
   if (at + p.length > end) return false;
@@ -169,6 +170,11 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
       const common = { ...base, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+      if (r.isCompactSummary) {
+        const c = r.message.content;
+        const chars = typeof c === 'string' ? c.length : c.reduce((n, b) => n + (b.text?.length ?? 0), 0);
+        return { status: 'ok', events: [{ ...common, kind: 'activity', compactSummaryChars: chars }] };
+      }
       const prompt = promptOf(r);
       if (prompt === 'activity') return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
       const events: MeterEvent[] = [
@@ -232,6 +238,16 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
         seq,
       };
       return { status: 'ok', events: [event] };
+    }
+    case 'queue-operation': {
+      // The old session's trace of `/clear`: the conversation continues in a new session.
+      const p = queueOperationSchema.safeParse(raw);
+      if (!p.success) return { status: 'rejected', events: [], reason: `queue-operation: ${p.error.issues[0]?.message ?? 'invalid'}` };
+      const r = p.data;
+      if (r.operation !== 'enqueue' || typeof r.content !== 'string' || !/^\/clear\b/.test(r.content.trim())) return { status: 'skipped', events: [] };
+      const ts = parseTs(r.timestamp);
+      if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
+      return { status: 'ok', events: [{ ...base, kind: 'session-mark', mark: 'end-clear', sessionId: r.sessionId, timestamp: ts, uid: `${r.sessionId}:clear:${ts}` }] };
     }
     default:
       return { status: 'skipped', events: [] };
