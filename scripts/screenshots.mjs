@@ -21,7 +21,7 @@ for (const [theme, colorTheme] of [['light', 'Default Light Modern'], ['dark', '
   const settings = path.join(scratch, `${theme}.json`);
   fs.writeFileSync(settings, JSON.stringify({ 'workbench.colorTheme': colorTheme, 'taximeter.plan': 'claude-max-5x', 'taximeter.timeZone': 'UTC' }));
   const r = spawnSync('bash', [shot, `--extensionDevelopmentPath=${root}`, `--out=${out}`, '--status-text=$', '--command=Taximeter: Open Cost Panel', '--webview-text=Three prices for the same work', `--settings=${settings}`, '--width=1400', '--height=1000'], {
-    env: { ...process.env, CLAUDE_CONFIG_DIR: claude },
+    env: { ...process.env, CLAUDE_CONFIG_DIR: claude, TAXIMETER_DATA_DIR: path.join(scratch, 'data') },
     encoding: 'utf8',
   });
   process.stdout.write(r.stderr.split('\n').filter((l) => /status bar item|screenshots in|ERROR/.test(l)).join('\n') + '\n');

@@ -6,9 +6,12 @@ import * as vscode from 'vscode';
 import type { EngineSettings } from './engine/worker-protocol';
 import { CommandId } from './vscode/commands';
 import { showSessions } from './vscode/commands/show-sessions';
-import { configSection, readSettings, type Settings } from './vscode/config';
+import { configSection, planSettings, readSettings, type Settings } from './vscode/config';
+import { exportReport, type ExportArgs } from './vscode/commands/export-report';
+import { TaskManager } from './vscode/tasks';
+import { BudgetAlerts } from './vscode/budget-alerts';
 import { EngineClient, workerPathFor, type StatusMessage } from './vscode/engine-client';
-import { createLog, guard } from './vscode/log';
+import { createLog, guard, guardResult } from './vscode/log';
 import { PanelHost, panelViewType } from './vscode/panel-host';
 import { StatusBar } from './vscode/status-bar';
 import { panelScopeSchema } from './protocol/panel-messages';
@@ -23,10 +26,16 @@ export interface TaximeterApi {
   engine: EngineClient;
   /** The open cost panel, if any. */
   panel(): PanelHost | undefined;
+  tasks: TaskManager;
 }
 
-function engineSettings(s: Settings, context: vscode.ExtensionContext): EngineSettings {
+function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: TaskManager): EngineSettings {
   return {
+    tasks: [...tasks.list()],
+    plan: planSettings(s),
+    sessionHourRate: s.sessionHourRate,
+    includePrompts: s.privacy.promptText,
+    budgets: s.budget,
     claudeConfigDirs: s.claudeCode.configDirs,
     idleMs: s.idleThresholdMinutes * 60_000,
     priceOverrides: s.prices,
@@ -42,7 +51,10 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
   const log = createLog();
   const statusBar = new StatusBar();
   const engine = new EngineClient(workerPathFor(context.extensionPath), log);
-  context.subscriptions.push(log, statusBar, engine);
+  const tasks = new TaskManager(log);
+  const alerts = new BudgetAlerts(context.workspaceState);
+  context.subscriptions.push(log, statusBar, engine, tasks);
+  const configure = (): void => engine.configure(engineSettings(readSettings(log), context, tasks));
 
   const waiters = new Set<{ predicate: (s: StatusMessage) => boolean; resolve: (s: StatusMessage) => void }>();
   let progressDone: (() => void) | undefined;
@@ -50,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     engine.onStatus(
       guard(log, 'status update', (msg: StatusMessage) => {
         statusBar.update(msg);
+        alerts.check(msg.summary.budgets);
         const scanning = msg.scan.phase === 'cold' || msg.scan.phase === 'warm';
         if (scanning && !progressDone) {
           void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Taximeter: reading agent history' }, () => new Promise<void>((resolve) => (progressDone = resolve)));
@@ -68,10 +81,22 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     engine.onFailure(guard(log, 'scanner failure', (reason: string) => statusBar.fail(reason))),
     vscode.workspace.onDidChangeConfiguration(
       guard(log, 'settings change', (e: vscode.ConfigurationChangeEvent) => {
-        if (e.affectsConfiguration(configSection)) engine.configure(engineSettings(readSettings(log), context));
+        if (e.affectsConfiguration(configSection)) configure();
       }),
     ),
-    vscode.workspace.onDidChangeWorkspaceFolders(guard(log, 'workspace change', () => engine.configure(engineSettings(readSettings(log), context)))),
+    vscode.workspace.onDidChangeWorkspaceFolders(guard(log, 'workspace change', configure)),
+    tasks.onDidChange(guard(log, 'tasks change', configure)),
+    vscode.window.onDidChangeWindowState(guard(log, 'window focus', (w: vscode.WindowState) => w.focused && tasks.reload())),
+    vscode.commands.registerCommand(CommandId.startTask, guardResult(log, CommandId.startTask, (args?: { label?: string; ref?: string }) => tasks.start(args))),
+    vscode.commands.registerCommand(CommandId.stopTask, guardResult(log, CommandId.stopTask, () => tasks.stop())),
+    vscode.commands.registerCommand(CommandId.renameTask, guardResult(log, CommandId.renameTask, (args?: { label?: string; ref?: string }) => tasks.rename(args))),
+    vscode.commands.registerCommand(CommandId.exportReport, (args?: ExportArgs) =>
+      exportReport(engine, tasks, args).catch((error: unknown) => {
+        log.error(`export: ${error instanceof Error ? error.message : String(error)}`);
+        void vscode.window.showErrorMessage(`Taximeter: the export failed: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      }),
+    ),
     vscode.commands.registerCommand(CommandId.showSessions, guard(log, CommandId.showSessions, () => showSessions(engine))),
     vscode.commands.registerCommand(
       CommandId.openPanel,
@@ -95,7 +120,8 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     vscode.commands.registerCommand(CommandId.showLog, () => log.show()),
   );
 
-  engine.start(engineSettings(readSettings(log), context));
+  tasks.reload();
+  engine.start(engineSettings(readSettings(log), context, tasks));
 
   return {
     statusText: () => statusBar.text,
@@ -114,6 +140,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     },
     engine,
     panel: () => PanelHost.instance,
+    tasks,
   };
 }
 

@@ -33,6 +33,8 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
         setScope: (scope) => vscode.postMessage({ type: 'setScope', scope }),
         openLog: () => vscode.postMessage({ type: 'openLog' }),
         openSettings: () => vscode.postMessage({ type: 'openSettings' }),
+        exportReport: (taskId) => vscode.postMessage(taskId ? { type: 'exportReport', taskId } : { type: 'exportReport' }),
+        taskCommand: (command) => vscode.postMessage({ type: 'taskCommand', command }),
       });
       vscode.setState({ scope: msg.state.scope });
       vscode.postMessage({ type: 'didRender', version: msg.version });

@@ -11,6 +11,8 @@ export interface ViewActions {
   setScope(scope: PanelScope): void;
   openLog(): void;
   openSettings(): void;
+  exportReport(taskId?: string): void;
+  taskCommand(command: 'start' | 'stop' | 'rename'): void;
 }
 
 function h<K extends keyof HTMLElementTagNameMap>(tagName: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
@@ -281,6 +283,45 @@ export function render(root: HTMLElement, s: PanelState, actions: ViewActions): 
       ),
     );
   frag.appendChild(dead);
+
+  // Tasks.
+  const tasksSec = section('tasks', 'Tasks');
+  const bar = h('div', undefined, 'actions');
+  const running = s.tasks.find((t) => t.running);
+  bar.append(
+    button(running ? 'Stop task' : 'Start task…', () => actions.taskCommand(running ? 'stop' : 'start'), running ? 'secondary' : 'primary'),
+    button('Rename task…', () => actions.taskCommand('rename')),
+    button('Export report…', () => actions.exportReport()),
+  );
+  tasksSec.appendChild(bar);
+  if (s.tasks.length === 0) tasksSec.appendChild(h('p', 'No tasks in this workspace yet. A task counts all agent work in this workspace’s folders while it runs.', 'note'));
+  else {
+    const rows = [...s.tasks].reverse();
+    tasksSec.appendChild(
+      grid(
+        'Tasks of this workspace',
+        ['task', 'ref', 'start', 'end', 'API', 'session-hour', 'subscription', 'dead weight', 'tokens', 'busy', 'turns'],
+        rows.map((t) => [
+          t.label,
+          t.ref,
+          t.start ? new Date(t.start).toLocaleString() : '',
+          t.running ? 'running' : t.end ? new Date(t.end).toLocaleString() : '',
+          formatCost(t.apiUSD, t.costIsLowerBound),
+          formatCost(t.sessionHourUSD, t.costIsLowerBound),
+          t.subscriptionUSD === null ? '—' : formatCost(t.subscriptionUSD),
+          formatCost(t.deadWeightUSD),
+          formatTokens(t.inputTokens + t.outputTokens + t.cacheWrite5mTokens + t.cacheWrite1hTokens + t.cacheReadTokens),
+          formatDuration(t.busySeconds * 1000),
+          String(t.turns),
+        ]),
+        [false, false, false, false, true, true, true, true, true, true, true],
+      ),
+    );
+    const exportOne = h('div', undefined, 'actions');
+    for (const t of rows.slice(0, 5)) exportOne.appendChild(button(`Export “${t.label.length > 24 ? `${t.label.slice(0, 23)}…` : t.label}”`, () => actions.exportReport(t.key)));
+    tasksSec.appendChild(exportOne);
+  }
+  frag.appendChild(tasksSec);
 
   // 3. Charts.
   const charts = section('charts', 'Charts');

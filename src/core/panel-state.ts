@@ -5,6 +5,8 @@
 import { matchesProject, sessionViews, totalRollup, type Range } from './aggregate';
 import type { Calendar } from './calendar';
 import { deadWeightOf, sumDeadWeight } from './dead-weight';
+import { toRow, type ExportRow } from './export';
+import { taskFigures, type TaskRecord } from './tasks';
 import { allocatedFee, breakEvenDay, cheapest, projectMonth, projectedExhaustion, reconstructWindows, runtimeCost, valueMultiple, type PriceScheme } from './compare';
 import type { Meter } from './meter';
 import { resolvePlan, type PlanSettings } from './plans';
@@ -86,6 +88,8 @@ export interface PanelState {
     events: { kind: string; trigger: string | null; at: number; tokens: number; costUSD: number | null; seconds: number; estimated: boolean; detail: string; provenance: string }[];
     forecast: { contextTokens: number; windowTokens: number; growthPerTurn: number; turnsLeft: number | null; note: string } | null;
   };
+  /** Explicit tasks of this workspace, newest last, with their figures. */
+  tasks: ExportRow[];
   charts: {
     cumulative: { t: number; usd: number }[];
     markers: { t: number; label: string }[];
@@ -104,6 +108,8 @@ export interface PanelOptions {
   workspaceFolders: readonly string[];
   agents?: readonly AgentId[];
   prematureShare?: number;
+  tasks?: readonly TaskRecord[];
+  includePrompts?: boolean;
 }
 
 /** Claude Code compacts automatically near the full window; the exact threshold is remote config. */
@@ -400,6 +406,20 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
       events: dw.events.slice(-200).map((e) => ({ kind: e.kind, trigger: e.trigger ?? null, at: e.at, tokens: e.tokens, costUSD: e.costUSD, seconds: e.seconds, estimated: e.estimated, detail: e.detail, provenance: e.provenance })),
       forecast: single ? forecastCompaction(meter, single) : null,
     },
+    tasks: (o.tasks ?? []).map((t) =>
+      toRow(
+        taskFigures(meter, t, {
+          now: o.now,
+          idleMs: o.idleMs,
+          calendar: cal,
+          plan: o.plan,
+          sessionHourRate: o.sessionHourRate,
+          prematureShare: o.prematureShare ?? 0.5,
+          includePrompts: o.includePrompts ?? true,
+          agents: o.agents,
+        }),
+      ),
+    ),
     charts: { cumulative, markers, daily },
     provenance: {
       tokens: "measured: the agents' transcripts, each response counted once",

@@ -4,7 +4,9 @@
 import { clipSession, groupRollups, sessionViews, totalRollup, type GroupBy, type Range, type Rollup } from './aggregate';
 import type { Calendar } from './calendar';
 import type { Meter } from './meter';
+import { allocatedFee, runtimeCost } from './compare';
 import { deadWeightOf, sumDeadWeight, type DeadWeight } from './dead-weight';
+import { defaultSessionHourRate, resolvePlan, type PlanSettings } from './plans';
 import { priceTableLabel } from './pricing';
 import type { AgentId, TokenCounts } from './usage';
 
@@ -34,6 +36,10 @@ export interface ReportFigures {
     auxiliary: number;
     /** True when unpriced tokens exist: `api` is a lower bound. */
     lowerBound: boolean;
+    /** Session-hour (runtime) pricing: busy hours × rate + the same tokens at API rates. */
+    sessionHour: number;
+    /** The configured plan: marginal cost of this work ($0 inside its limits) and its share of the fee. */
+    subscription: { plan: string; marginal: number | null; allocated: number | null };
   };
   time: { wallSeconds: number; activeSeconds: number; busySeconds: number; idleSeconds: number };
   unpriced: { tokens: number; models: string[] };
@@ -113,7 +119,16 @@ export function reportTokens(t: TokenCounts): ReportTokens {
 
 const round = (n: number, digits = 10): number => Number(n.toFixed(digits));
 
-export function figures(r: Rollup): ReportFigures {
+export interface PriceContext {
+  sessionHourRate: number;
+  plan: PlanSettings;
+  /** API-equivalent spend of the plan's agents in the month a figure belongs to. */
+  monthApi(ts: number): number;
+}
+
+export function figures(r: Rollup, pc?: PriceContext): ReportFigures {
+  const plan = pc ? resolvePlan(pc.plan) : undefined;
+  const applies = plan !== undefined && plan.id !== 'none' && r.agents.some((a) => (plan.agents as readonly string[]).includes(a));
   return {
     models: r.byModel.map((m) => m.model).sort(),
     tokens: reportTokens(r.tokens),
@@ -126,6 +141,12 @@ export function figures(r: Rollup): ReportFigures {
       estimated: round(r.cost.estimated),
       auxiliary: round(r.cost.auxiliary),
       lowerBound: r.cost.lowerBound,
+      sessionHour: round(r.cost.api + runtimeCost(r.time.busyMs, pc?.sessionHourRate ?? defaultSessionHourRate)),
+      subscription: {
+        plan: plan?.id ?? 'none',
+        marginal: applies ? 0 : null,
+        allocated: applies && pc && plan ? round(allocatedFee(plan.feeUSD, r.cost.api, pc.monthApi(Number.isFinite(r.last) ? r.last : 0))) : null,
+      },
     },
     time: {
       wallSeconds: round(r.time.wallMs / 1000, 3),
@@ -153,6 +174,8 @@ export interface ReportOptions {
   now?: number;
   /** A compaction below this share of the context window is premature (default 0.5). */
   prematureShare?: number;
+  plan?: PlanSettings;
+  sessionHourRate?: number;
 }
 
 const iso = (ts: number): string | null => (Number.isFinite(ts) ? new Date(ts).toISOString() : null);
@@ -160,6 +183,23 @@ const iso = (ts: number): string | null => (Number.isFinite(ts) ? new Date(ts).t
 export function buildReport(meter: Meter, options: ReportOptions): Report {
   const { range, idleMs } = options;
   const views = sessionViews(meter, range, { idleMs, agents: options.agents });
+  const plan = resolvePlan(options.plan ?? { id: 'none' });
+  const monthCache = new Map<string, number>();
+  const pc: PriceContext = {
+    sessionHourRate: options.sessionHourRate ?? defaultSessionHourRate,
+    plan: options.plan ?? { id: 'none' },
+    monthApi(ts) {
+      const from = options.calendar.startOfMonth(ts);
+      const key = String(from);
+      const hit = monthCache.get(key);
+      if (hit !== undefined) return hit;
+      const to = options.calendar.startOfMonth(from + 40 * 86_400_000);
+      let sum = 0;
+      for (const v of sessionViews(meter, { from, to }, { idleMs, agents: plan.agents })) for (const it of v.items) if (it.ts >= from && it.ts < to && it.usd !== null) sum += it.usd;
+      monthCache.set(key, sum);
+      return sum;
+    },
+  };
   const sessions: ReportSession[] = [];
   const deadParts: DeadWeight[] = [];
   for (const v of views) {
@@ -175,7 +215,7 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
       gitBranch: v.gitBranch ?? null,
       start: iso(r.first),
       end: iso(r.last),
-      ...figures(r),
+      ...figures(r, pc),
       deadWeight: reportDeadWeight(dw),
     });
   }
@@ -198,15 +238,27 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
       time: 'measured from transcript timestamps; busy = from each prompt to the last agent event before the next prompt',
     },
     sessions,
-    totals: { ...figures(total), sessions: total.sessions, deadWeight: reportDeadWeight(sumDeadWeight(deadParts, total.cost.api)) },
+    totals: { ...withTotalSubscription(figures(total, pc), sessions), sessions: total.sessions, deadWeight: reportDeadWeight(sumDeadWeight(deadParts, total.cost.api)) },
   };
   if (options.by && options.by !== 'session') {
     report.by = options.by;
     report.groups = groupRollups(meter, views, range, options.by, options.calendar, idleMs).map((g) => ({
       key: g.key,
       sessions: g.rollup.sessions,
-      ...figures(g.rollup),
+      ...figures(g.rollup, pc),
     }));
   }
   return report;
+}
+
+/** Totals' plan share is the sum of the sessions' shares (each against its own month). */
+function withTotalSubscription(f: ReportFigures, sessions: readonly ReportSession[]): ReportFigures {
+  const shares = sessions.map((s) => s.costUSD.subscription.allocated).filter((x): x is number => x !== null);
+  return {
+    ...f,
+    costUSD: {
+      ...f.costUSD,
+      subscription: { ...f.costUSD.subscription, allocated: shares.length > 0 ? round(shares.reduce((a, b) => a + b, 0)) : f.costUSD.subscription.allocated },
+    },
+  };
 }

@@ -3,7 +3,9 @@
  * workspace's folders) and today's total. Small, plain data, so it crosses the worker boundary.
  */
 import { matchesProject, sessionViews, totalRollup } from './aggregate';
+import { runtimeCost } from './compare';
 import { deadWeightOf } from './dead-weight';
+import type { TaskRecord } from './tasks';
 import type { Calendar } from './calendar';
 import type { Meter, SessionState } from './meter';
 import { priceTableLabel } from './pricing';
@@ -37,8 +39,31 @@ export interface StatusSession {
   deadWeight: { costUSD: number; share: number; compactions: number; estimated: boolean; events: number };
 }
 
+export interface BudgetState {
+  kind: 'task' | 'day' | 'month';
+  /** The period the budget is for: task id, day key or month key (a new period re-arms alerts). */
+  period: string;
+  limitUSD: number;
+  spentUSD: number;
+  ratio: number;
+  level: 'ok' | 'warning' | 'exceeded';
+  basis: 'api' | 'sessionHour';
+}
+
+export interface StatusTask {
+  id: string;
+  label: string;
+  ref?: string;
+  costUSD: number;
+  lowerBound: boolean;
+  busyMs: number;
+  start: number;
+}
+
 export interface StatusSummary {
   current?: StatusSession;
+  task?: StatusTask;
+  budgets: BudgetState[];
   today: { costUSD: number; lowerBound: boolean; tokens: number; sessions: number };
   /** Whether the current session wrote within the idle threshold. */
   live: boolean;
@@ -53,6 +78,21 @@ export interface StatusOptions {
   workspaceFolders: readonly string[];
   agents?: readonly AgentId[];
   prematureShare?: number;
+  /** The task running in this workspace, if any. */
+  task?: TaskRecord;
+  budgets?: BudgetSettings;
+  sessionHourRate?: number;
+}
+
+export interface BudgetSettings {
+  taskUSD: number;
+  dayUSD: number;
+  monthUSD: number;
+  basis: 'api' | 'sessionHour';
+}
+
+function levelOf(ratio: number): BudgetState['level'] {
+  return ratio >= 1 ? 'exceeded' : ratio >= 0.8 ? 'warning' : 'ok';
 }
 
 function pickCurrent(meter: Meter, options: StatusOptions): SessionState | undefined {
@@ -103,8 +143,39 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
       deadWeight: { costUSD: dw.costUSD, share: dw.share, compactions: dw.compactions, estimated: dw.estimated, events: dw.events.length },
     };
   }
+  // The running task and the budgets.
+  const rate = options.sessionHourRate ?? 0;
+  let task: StatusTask | undefined;
+  const budgets: BudgetState[] = [];
+  const basisCost = (api: number, busyMs: number, basis: 'api' | 'sessionHour'): number => (basis === 'api' ? api : api + runtimeCost(busyMs, rate));
+  if (options.task) {
+    const t = options.task;
+    const range = { from: t.start, to: t.end ?? Infinity };
+    const tv = sessionViews(meter, range, { idleMs: options.idleMs, agents: options.agents, projectPrefixes: t.folders });
+    const tr = totalRollup(meter, tv, range, options.idleMs);
+    task = { id: t.id, label: t.label, ref: t.ref, costUSD: tr.cost.api, lowerBound: tr.cost.lowerBound, busyMs: tr.time.busyMs, start: t.start };
+    const b = options.budgets;
+    if (b && b.taskUSD > 0) {
+      const spent = basisCost(tr.cost.api, tr.time.busyMs, b.basis);
+      budgets.push({ kind: 'task', period: t.id, limitUSD: b.taskUSD, spentUSD: spent, ratio: spent / b.taskUSD, level: levelOf(spent / b.taskUSD), basis: b.basis });
+    }
+  }
+  const b = options.budgets;
+  if (b && b.dayUSD > 0) {
+    const spent = basisCost(today.cost.api, today.time.busyMs, b.basis);
+    budgets.push({ kind: 'day', period: options.calendar.dayKey(options.now), limitUSD: b.dayUSD, spentUSD: spent, ratio: spent / b.dayUSD, level: levelOf(spent / b.dayUSD), basis: b.basis });
+  }
+  if (b && b.monthUSD > 0) {
+    const monthRange = { from: options.calendar.startOfMonth(options.now), to: Infinity };
+    const mv = sessionViews(meter, monthRange, { idleMs: options.idleMs, agents: options.agents });
+    const mr = totalRollup(meter, mv, monthRange, options.idleMs);
+    const spent = basisCost(mr.cost.api, mr.time.busyMs, b.basis);
+    budgets.push({ kind: 'month', period: options.calendar.monthKey(options.now), limitUSD: b.monthUSD, spentUSD: spent, ratio: spent / b.monthUSD, level: levelOf(spent / b.monthUSD), basis: b.basis });
+  }
   return {
     current,
+    task,
+    budgets,
     today: {
       costUSD: today.cost.api,
       lowerBound: today.cost.lowerBound,

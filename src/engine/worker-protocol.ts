@@ -19,6 +19,22 @@ export const priceOverrideSchema = z.object({
   cacheRead: z.number().nonnegative().max(10_000).optional(),
 });
 
+const taskRecordSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  ref: z.string().optional(),
+  folders: z.array(z.string()),
+  start: z.number(),
+  end: z.number().optional(),
+});
+
+const planSchema = z.object({
+  id: z.enum(planIds),
+  customFeeUSD: z.number().nonnegative().optional(),
+  customWindowHours: z.number().positive().optional(),
+  customWindowMessages: z.number().positive().optional(),
+});
+
 export const engineSettingsSchema = z.object({
   claudeConfigDirs: z.array(z.string()),
   idleMs: z.number().positive(),
@@ -32,6 +48,11 @@ export const engineSettingsSchema = z.object({
   pollMs: z.number().positive().optional(),
   /** A compaction below this share of the context window is premature. */
   prematureShare: z.number().min(0).max(1).optional(),
+  tasks: z.array(taskRecordSchema).default([]),
+  budgets: z.object({ taskUSD: z.number().nonnegative(), dayUSD: z.number().nonnegative(), monthUSD: z.number().nonnegative(), basis: z.enum(['api', 'sessionHour']) }).optional(),
+  plan: planSchema.default({ id: 'none' }),
+  sessionHourRate: z.number().nonnegative().default(0.08),
+  includePrompts: z.boolean().default(true),
 });
 export type EngineSettings = z.infer<typeof engineSettingsSchema>;
 
@@ -52,13 +73,16 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('panelState'),
     id: z.number(),
     scope: panelScopeSchema,
-    plan: z.object({
-      id: z.enum(planIds),
-      customFeeUSD: z.number().nonnegative().optional(),
-      customWindowHours: z.number().positive().optional(),
-      customWindowMessages: z.number().positive().optional(),
-    }),
-    sessionHourRate: z.number().nonnegative(),
+  }),
+  z.object({
+    type: z.literal('export'),
+    id: z.number(),
+    by: z.enum(['task', 'turn', 'session', 'branch', 'day']),
+    format: z.enum(['md', 'csv', 'json']),
+    since: z.number().optional(),
+    until: z.number().optional(),
+    /** Only these tasks (by id), for `by: 'task'`. */
+    taskIds: z.array(z.string()).optional(),
   }),
   z.object({ type: z.literal('status'), id: z.number() }),
   z.object({ type: z.literal('stop'), id: z.number() }),

@@ -9,6 +9,8 @@ import { parentPort } from 'node:worker_threads';
 import { createCalendar, type Calendar } from '../core/calendar';
 import { buildPanelState } from '../core/panel-state';
 import { buildReport } from '../core/report';
+import { exportReport } from '../core/export';
+import { runningTask } from './task-store';
 import { statusSummary } from '../core/status';
 import { Engine, type EngineConfig } from './engine';
 import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief, type ScanState, type ToWorker } from './worker-protocol';
@@ -83,6 +85,9 @@ function postStatus(force = false): void {
     workspaceFolders: settings.workspaceFolders,
     agents: settings.agents,
     prematureShare: settings.prematureShare,
+    task: runningTask(settings.tasks, settings.workspaceFolders),
+    budgets: settings.budgets,
+    sessionHourRate: settings.sessionHourRate,
   });
   post({ type: 'status', summary, scan: { ...scan }, health: healthBrief(engine), meterVersion: engine.meter.version });
 }
@@ -275,12 +280,35 @@ function handleSync(msg: ToWorker): unknown {
         now: Date.now(),
         idleMs: settings.idleMs,
         calendar,
-        plan: msg.plan,
-        sessionHourRate: msg.sessionHourRate,
+        plan: settings.plan,
+        sessionHourRate: settings.sessionHourRate,
         workspaceFolders: settings.workspaceFolders,
         agents: settings.agents,
         prematureShare: settings.prematureShare,
+        tasks: settings.tasks.filter((t) => t.folders.some((f) => settings?.workspaceFolders.includes(f))).slice(-50),
+        includePrompts: settings.includePrompts,
       });
+    case 'export': {
+      if (!engine || !settings) throw new Error('not started');
+      const range = { from: msg.since ?? -Infinity, to: msg.until ?? Infinity };
+      const tasks = msg.taskIds ? settings.tasks.filter((t) => msg.taskIds?.includes(t.id)) : settings.tasks;
+      return exportReport(engine.meter, {
+        by: msg.by,
+        format: msg.format,
+        range,
+        tasks,
+        work: {
+          now: Date.now(),
+          idleMs: settings.idleMs,
+          calendar,
+          plan: settings.plan,
+          sessionHourRate: settings.sessionHourRate,
+          prematureShare: settings.prematureShare ?? 0.5,
+          includePrompts: settings.includePrompts,
+          agents: settings.agents,
+        },
+      });
+    }
     case 'status':
       postStatus(true);
       return true;

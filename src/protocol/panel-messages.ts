@@ -112,6 +112,38 @@ export const panelStateSchema = z.object({
       .max(1000),
     forecast: z.object({ contextTokens: finite, windowTokens: finite, growthPerTurn: finite, turnsLeft: nullableNum, note: text }).nullable(),
   }),
+  tasks: z
+    .array(
+      z.object({
+        key: text,
+        kind: text,
+        label: text,
+        ref: text,
+        agents: text,
+        models: text,
+        start: text,
+        end: text,
+        running: z.boolean(),
+        wallSeconds: finite,
+        activeSeconds: finite,
+        busySeconds: finite,
+        inputTokens: finite,
+        outputTokens: finite,
+        cacheWrite5mTokens: finite,
+        cacheWrite1hTokens: finite,
+        cacheReadTokens: finite,
+        requests: finite,
+        apiUSD: finite,
+        costIsLowerBound: z.boolean(),
+        sessionHourUSD: finite,
+        subscriptionUSD: nullableNum,
+        deadWeightUSD: finite,
+        unpricedTokens: finite,
+        unpricedModels: text,
+        turns: finite,
+      }),
+    )
+    .max(200),
   charts: z.object({
     cumulative: z.array(z.object({ t: finite, usd: finite })).max(2000),
     markers: z.array(z.object({ t: finite, label: text })).max(2000),
@@ -141,6 +173,10 @@ export const fromPanelSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('openLog') }),
   /** Open the settings for the plan and session-hour rate. */
   z.object({ type: z.literal('openSettings') }),
+  /** Export a cost report (the host asks for the scope, format and file). */
+  z.object({ type: z.literal('exportReport'), taskId: z.string().max(100).optional() }),
+  /** Start, stop or rename a task (the host asks for the label). */
+  z.object({ type: z.literal('taskCommand'), command: z.enum(['start', 'stop', 'rename']) }),
 ]);
 export type FromPanel = z.infer<typeof fromPanelSchema>;
 

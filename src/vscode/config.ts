@@ -21,6 +21,14 @@ const settingsSchema = z.object({
     .catch({}),
   sessionHourRate: z.number().nonnegative().max(1000).catch(defaultSessionHourRate),
   prematureCompactionPercent: z.number().min(0).max(100).catch(50),
+  budget: z
+    .object({
+      taskUSD: z.number().nonnegative().catch(0),
+      dayUSD: z.number().nonnegative().catch(0),
+      monthUSD: z.number().nonnegative().catch(0),
+      basis: z.enum(['api', 'sessionHour']).catch('api'),
+    })
+    .catch({ taskUSD: 0, dayUSD: 0, monthUSD: 0, basis: 'api' }),
 });
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'prices'> & { prices: z.infer<typeof priceOverrideSchema>[] };
 
@@ -36,6 +44,7 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     customPlan: { feeUSD: c.get('customPlan.feeUSD'), windowHours: c.get('customPlan.windowHours'), windowMessages: c.get('customPlan.windowMessages') },
     sessionHourRate: c.get('sessionHourRate'),
     prematureCompactionPercent: c.get('deadWeight.prematureCompactionPercent'),
+    budget: { taskUSD: c.get('budget.taskUSD'), dayUSD: c.get('budget.dayUSD'), monthUSD: c.get('budget.monthUSD'), basis: c.get('budget.basis') },
   };
   const parsed = settingsSchema.safeParse(raw);
   const base = parsed.success ? parsed.data : settingsSchema.parse({});

@@ -8,7 +8,6 @@ import * as vscode from 'vscode';
 import type { PanelScope, PanelState } from '../core/panel-state';
 import { fromPanelSchema, panelPersistedSchema, type FromPanel, type ToPanel } from '../protocol/panel-messages';
 import { CommandId } from './commands';
-import { planSettings, readSettings } from './config';
 import type { EngineClient } from './engine-client';
 import { describe, type Log } from './log';
 import { panelHtml } from './panel-html';
@@ -109,6 +108,12 @@ export class PanelHost implements vscode.Disposable {
       case 'openSettings':
         void vscode.commands.executeCommand('workbench.action.openSettings', 'taximeter');
         return;
+      case 'exportReport':
+        void vscode.commands.executeCommand(CommandId.exportReport, msg.taskId ? { taskId: msg.taskId } : undefined);
+        return;
+      case 'taskCommand':
+        void vscode.commands.executeCommand({ start: CommandId.startTask, stop: CommandId.stopTask, rename: CommandId.renameTask }[msg.command]);
+        return;
       default: {
         const never: never = msg;
         this.log.warn(`panel: unhandled message ${JSON.stringify(never)}`);
@@ -137,9 +142,8 @@ export class PanelHost implements vscode.Disposable {
     }
     this.inFlight = true;
     try {
-      const settings = readSettings(this.log);
       const requested = this.scope;
-      const state = await this.engine.panelState(requested, planSettings(settings), settings.sessionHourRate);
+      const state = await this.engine.panelState(requested);
       if (this.scope !== requested) {
         // The user picked another scope meanwhile: this snapshot is stale.
         this.schedule(true);

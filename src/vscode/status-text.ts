@@ -13,6 +13,8 @@ export interface RenderedStatus {
   text: string;
   tooltip: string;
   warning: boolean;
+  /** A budget at 100% (error state) or 80% (warning state). */
+  budget: 'ok' | 'warning' | 'exceeded';
   accessibility: string;
 }
 
@@ -26,6 +28,7 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
       text: failure ? '$(warning) Taximeter' : '$(loading~spin) Taximeter',
       tooltip: failure ? `Taximeter: ${escapeMd(failure)}` : 'Taximeter is starting…',
       warning: Boolean(failure),
+      budget: 'ok',
       accessibility: 'Taximeter starting',
     };
   }
@@ -64,6 +67,14 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
     text = `$(dashboard) ${formatCost(summary.today.costUSD, summary.today.lowerBound)} today`;
     lines.push('No agent session found yet.', '');
   }
+  if (summary.task) {
+    const t = summary.task;
+    lines.push(`**Task:** ${escapeMd(t.label)}${t.ref ? ` (${escapeMd(t.ref)})` : ''} — ${escapeMd(formatCost(t.costUSD, t.lowerBound))}, busy ${formatDuration(t.busyMs)}, since ${escapeMd(new Date(t.start).toLocaleTimeString())}`, '');
+  }
+  for (const b of summary.budgets) {
+    const icon = b.level === 'exceeded' ? '$(error)' : b.level === 'warning' ? '$(warning)' : '$(pass)';
+    lines.push(`${icon} ${b.kind} budget: ${escapeMd(formatCost(b.spentUSD))} of ${escapeMd(formatCost(b.limitUSD))} (${(b.ratio * 100).toFixed(0)}%, ${b.basis === 'api' ? 'API-equivalent' : 'session-hour'})`, '');
+  }
   lines.push(`**Today:** ${escapeMd(formatCost(summary.today.costUSD, summary.today.lowerBound))} · ${formatTokens(summary.today.tokens)} tokens · ${summary.today.sessions} session(s)`, '');
   lines.push(
     `_Tokens and times are measured from the agents' transcripts; costs are computed with ${escapeMd(summary.priceTable)}` +
@@ -80,5 +91,10 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
   const accessibility = cur
     ? `Taximeter: current session ${formatCost(cur.costUSD, cur.lowerBound)}, busy ${formatDuration(cur.busyMs)}, ${formatTokens(cur.totalTokens)} tokens`
     : `Taximeter: ${formatCost(summary.today.costUSD)} today`;
-  return { text: warning ? `$(warning) ${text.replace(/^\$\([^)]+\) /, '')}` : text, tooltip: lines.join('\n'), warning, accessibility };
+  const budget = summary.budgets.some((b) => b.level === 'exceeded') ? 'exceeded' : summary.budgets.some((b) => b.level === 'warning') ? 'warning' : 'ok';
+  if (summary.task) {
+    const label = summary.task.label.length > 20 ? `${summary.task.label.slice(0, 19)}…` : summary.task.label;
+    text = `$(tasklist) ${label} ${formatCost(summary.task.costUSD, summary.task.lowerBound)} · ${text}`;
+  }
+  return { text: warning ? `$(warning) ${text.replace(/^\$\([^)]+\) /, '')}` : text, tooltip: lines.join('\n'), warning, budget, accessibility };
 }
