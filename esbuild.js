@@ -21,6 +21,10 @@ const problemMatcher = {
   },
 };
 
+// Keys the CLI's warm report cache to the code that wrote it.
+const pkg = require('./package.json');
+const define = { __TAXIMETER_BUILD__: JSON.stringify(`${pkg.version}+${Date.now().toString(36)}`) };
+
 const common = { bundle: true, minify: production, sourcemap: !production, sourcesContent: false, logLevel: 'warning', plugins: [problemMatcher] };
 
 const builds = [
@@ -29,7 +33,8 @@ const builds = [
   { ...common, entryPoints: ['src/engine/parse-worker.ts'], outfile: 'dist/parse-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: { main: 'webview/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: { main: 'webview/styles.css' }, outdir: 'dist/webview', loader: { '.css': 'css' } },
-  { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, define },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js', platform: 'node', format: 'cjs', target: 'node20', define },
 ];
 
 async function main() {

@@ -27,6 +27,8 @@ export interface TaximeterApi {
   /** The open cost panel, if any. */
   panel(): PanelHost | undefined;
   tasks: TaskManager;
+  /** How long `activate` took (ms). */
+  activationMs: number;
 }
 
 function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: TaskManager): EngineSettings {
@@ -48,6 +50,7 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: Ta
 }
 
 export function activate(context: vscode.ExtensionContext): TaximeterApi {
+  const activationStart = performance.now();
   const log = createLog();
   const statusBar = new StatusBar();
   const engine = new EngineClient(workerPathFor(context.extensionPath), log);
@@ -122,6 +125,8 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
 
   tasks.reload();
   engine.start(engineSettings(readSettings(log), context, tasks));
+  const activationMs = performance.now() - activationStart;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
 
   return {
     statusText: () => statusBar.text,
@@ -141,6 +146,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     engine,
     panel: () => PanelHost.instance,
     tasks,
+    activationMs,
   };
 }
 

@@ -5,7 +5,6 @@
  *                    [--by session|day|model|project|agent] [--agent ID]...
  *                    [--cache-dir DIR | --no-cache] [--tz ZONE] [--idle-minutes N]
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GroupBy, Range } from '../core/aggregate';
 import { createCalendar, type Calendar } from '../core/calendar';
@@ -19,6 +18,11 @@ import type { WorkBy } from '../core/tasks';
 import { writeFileAtomic } from '../engine/atomic';
 import { Engine } from '../engine/engine';
 import { defaultTasksFile, loadTasks } from '../engine/task-store';
+import { defaultCacheDir, snapshotDirs, warmKey, writeWarm } from './warm';
+
+/** Bumped by the build (esbuild define); keys the CLI's warm cache to the code that wrote it. */
+declare const __TAXIMETER_BUILD__: string | undefined;
+export const cliBuild = typeof __TAXIMETER_BUILD__ === 'string' ? __TAXIMETER_BUILD__ : 'dev';
 
 const usage = `Usage: taximeter report [options]
        taximeter export --format md|csv|json --by task|turn|session|branch|day [options] [--out FILE]
@@ -53,6 +57,8 @@ export interface CliIo {
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   now?: number;
+  /** The raw arguments, when the caller keeps a warm cache keyed by them (bin.ts). */
+  argvForCache?: readonly string[];
 }
 
 interface Args {
@@ -188,11 +194,6 @@ function parseDay(text: string, calendar: Calendar, flag: string): number {
   return calendar.startOfDay(noon);
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.TAXIMETER_CACHE_DIR) return env.TAXIMETER_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'taximeter');
-}
 
 function humanFigures(f: ReportFigures & { deadWeight?: { costUSD: number; compactions: number } }): string[] {
   return [
@@ -280,6 +281,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
   );
   engine.loadIndex();
+  const cacheDir = args.noCache ? undefined : (args.cacheDir ?? defaultCacheDir(io.env));
+  // Folders are snapshot before the scan: anything created during it invalidates the warm cache.
+  const dirs = cacheDir && args.command === 'report' ? snapshotDirs(engine.roots().flatMap((r) => r.roots)) : [];
   await engine.scanParallel();
   try {
     engine.saveIndex();
@@ -313,6 +317,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   const report = buildReport(engine.meter, { range, by: args.by, idleMs: engine.idleMs, calendar, agents, now: io.now, plan, sessionHourRate: args.sessionHourRate });
-  io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`);
+  const output = args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`;
+  io.out(output);
+  if (cacheDir && io.argvForCache) {
+    try {
+      writeWarm(cacheDir, warmKey(io.argvForCache, io.env, cliBuild), engine.fileStates(), dirs, output, writeFileAtomic);
+    } catch (error: unknown) {
+      io.err(`warning: could not save the report cache: ${String(error)}\n`);
+    }
+  }
   return 0;
 }

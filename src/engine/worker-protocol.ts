@@ -96,6 +96,8 @@ export interface ScanState {
   firstScanMs?: number;
   indexLoaded: boolean;
   watching: 'events' | 'polling' | 'none';
+  /** The window that scans, or one that follows the index another window saves. */
+  role: 'leader' | 'follower';
 }
 
 export interface HealthBrief {

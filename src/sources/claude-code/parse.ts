@@ -53,6 +53,8 @@ export interface LineOutcome {
 const typeKey = Buffer.from('"type":"');
 const sideRecordPrefix = Buffer.from('{"type":"');
 const wanted = ['assistant"', 'user"', 'system"', 'cost-state"', 'queue-operation"'].map((p) => Buffer.from(p));
+const queueOperation = Buffer.from('queue-operation"');
+const clearContent = Buffer.from('"content":"/clear');
 
 function startsWithAt(buf: Buffer, at: number, end: number, p: Buffer): boolean {
   if (at + p.length > end) return false;
@@ -71,8 +73,18 @@ function wantedAt(buf: Buffer, at: number, end: number): boolean {
  * O(1). Other lines are searched once for `"type":"` followed by a wanted type (false positives
  * are fine, they are parsed and found out).
  */
+const chainPrefix = Buffer.from('{"parentUuid":');
+/** An attachment record, recognised exactly from its first keys (all at depth 1). */
+const attachmentHead = /^\{"parentUuid":(?:null|"[^"\\]*"),"isSidechain":(?:true|false),"attachment":\{/;
+
 export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
-  if (startsWithAt(buf, start, end, sideRecordPrefix)) return wantedAt(buf, start + sideRecordPrefix.length, end);
+  if (startsWithAt(buf, start, end, sideRecordPrefix)) {
+    // A queue-operation matters only when it queues `/clear`.
+    if (startsWithAt(buf, start + sideRecordPrefix.length, end, queueOperation)) return buf.subarray(start, end).indexOf(clearContent) !== -1;
+    return wantedAt(buf, start + sideRecordPrefix.length, end);
+  }
+  // Attachments (prompt snapshots, tool listings: most of a transcript's bytes) never hold usage.
+  if (startsWithAt(buf, start, end, chainPrefix) && attachmentHead.test(buf.toString('latin1', start, Math.min(end, start + 200)))) return false;
   const view = buf.subarray(start, end);
   let at = view.indexOf(typeKey);
   while (at !== -1) {
