@@ -328,6 +328,22 @@ export function render(root: HTMLElement, s: PanelState, actions: ViewActions): 
   charts.append(h('h3', 'Cumulative spend'), cumulativeChart(s.charts.cumulative, s.charts.markers), h('h3', 'Daily spend this month'), dailyChart(s.charts.daily));
   frag.appendChild(charts);
 
+  // Health: what could not be read, counted and named.
+  const health = section('health', 'Health');
+  const hh = s.health;
+  health.appendChild(
+    grid(
+      'Sources',
+      ['agent', 'detected', 'files', 'read', 'lines used', 'not JSON', 'invalid', 'too long', 'unreadable files'],
+      hh.agents.map((a) => [a.agent, a.detected ? 'yes' : 'no', String(a.files), formatTokens(a.bytesRead).replace(/k$|M$|B$/, (u) => `${u}B`), String(a.parsed), String(a.malformed), String(a.rejected), String(a.oversized), String(a.unreadableFiles)]),
+      [false, false, true, true, true, true, true, true, true],
+    ),
+  );
+  health.appendChild(h('p', `Index: ${hh.index}. ${hh.problemCount} problem(s) logged (Taximeter: Show Log).`, 'note'));
+  if (hh.problems.length > 0)
+    health.appendChild(grid('Recent problems', ['time', 'agent', 'file', 'problem'], [...hh.problems].reverse().slice(0, 10).map((p) => [new Date(p.at).toLocaleTimeString(), p.agent, p.path, p.message]), [false, false, false, false]));
+  frag.appendChild(health);
+
   // 4. Provenance.
   const prov = section('provenance', 'Where the figures come from');
   prov.appendChild(

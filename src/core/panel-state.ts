@@ -90,12 +90,21 @@ export interface PanelState {
   };
   /** Explicit tasks of this workspace, newest last, with their figures. */
   tasks: ExportRow[];
+  /** How reading the agents' files went: lines skipped and why, unreadable files, recent problems. */
+  health: PanelHealth;
   charts: {
     cumulative: { t: number; usd: number }[];
     markers: { t: number; label: string }[];
     daily: { day: string; usd: number; lowerBound: boolean }[];
   };
   provenance: { tokens: string; time: string; api: string; subscription: string; sessionHour: string; window: string };
+}
+
+export interface PanelHealth {
+  agents: { agent: string; detected: boolean; files: number; bytesRead: number; parsed: number; malformed: number; rejected: number; oversized: number; unreadableFiles: number }[];
+  problems: { at: number; agent: string; path: string; message: string }[];
+  problemCount: number;
+  index: string;
 }
 
 export interface PanelOptions {
@@ -110,6 +119,7 @@ export interface PanelOptions {
   prematureShare?: number;
   tasks?: readonly TaskRecord[];
   includePrompts?: boolean;
+  health?: PanelHealth;
 }
 
 /** Claude Code compacts automatically near the full window; the exact threshold is remote config. */
@@ -420,6 +430,7 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
         }),
       ),
     ),
+    health: o.health ?? { agents: [], problems: [], problemCount: 0, index: '' },
     charts: { cumulative, markers, daily },
     provenance: {
       tokens: "measured: the agents' transcripts, each response counted once",

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createCalendar, type Calendar } from '../core/calendar';
-import { buildPanelState } from '../core/panel-state';
+import { buildPanelState, type PanelHealth } from '../core/panel-state';
 import { buildReport } from '../core/report';
 import { exportReport } from '../core/export';
 import { runningTask } from './task-store';
@@ -75,6 +75,26 @@ function healthBrief(e: Engine): HealthBrief {
     problemCount: h.problemCount,
     lastProblem: last ? `${last.path}: ${last.message}` : undefined,
     detectedAgents: detected,
+  };
+}
+
+function panelHealth(e: Engine): PanelHealth {
+  const h = e.health();
+  return {
+    agents: Object.entries(h.byAgent).map(([agent, a]) => ({
+      agent,
+      detected: a?.detected ?? false,
+      files: a?.files ?? 0,
+      bytesRead: a?.bytesRead ?? 0,
+      parsed: a?.parsed ?? 0,
+      malformed: a?.malformed ?? 0,
+      rejected: a?.rejected ?? 0,
+      oversized: a?.oversized ?? 0,
+      unreadableFiles: a?.unreadableFiles ?? 0,
+    })),
+    problems: h.problems.slice(-50),
+    problemCount: h.problemCount,
+    index: h.index.loaded ? `loaded (saved ${h.index.savedAt ? new Date(h.index.savedAt).toISOString() : 'earlier'}); ${scan.role === 'follower' ? 'another window scans, this one follows its index' : 'this window scans'}` : h.index.rebuilt ? `rebuilt: ${h.index.rebuilt}` : 'new',
   };
 }
 
@@ -334,6 +354,7 @@ function handleSync(msg: ToWorker): unknown {
         prematureShare: settings.prematureShare,
         tasks: settings.tasks.filter((t) => t.folders.some((f) => settings?.workspaceFolders.includes(f))).slice(-50),
         includePrompts: settings.includePrompts,
+        health: panelHealth(engine),
       });
     case 'export': {
       if (!engine || !settings) throw new Error('not started');

@@ -144,6 +144,14 @@ export const panelStateSchema = z.object({
       }),
     )
     .max(200),
+  health: z.object({
+    agents: z.array(
+      z.object({ agent: text, detected: z.boolean(), files: finite, bytesRead: finite, parsed: finite, malformed: finite, rejected: finite, oversized: finite, unreadableFiles: finite }),
+    ),
+    problems: z.array(z.object({ at: finite, agent: text, path: text, message: text })).max(500),
+    problemCount: finite,
+    index: text,
+  }),
   charts: z.object({
     cumulative: z.array(z.object({ t: finite, usd: finite })).max(2000),
     markers: z.array(z.object({ t: finite, label: text })).max(2000),

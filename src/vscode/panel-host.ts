@@ -24,6 +24,7 @@ export class PanelHost implements vscode.Disposable {
   private lastPost = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
+  private disposed = false;
   /** The last snapshot posted and the last one the webview said it rendered (for tests and pacing). */
   lastState: PanelState | undefined;
   renderedVersion = -1;
@@ -123,7 +124,7 @@ export class PanelHost implements vscode.Disposable {
 
   /** Post a fresh snapshot now, or as soon as the 4-per-second budget allows. */
   private schedule(immediate = false): void {
-    if (!this.ready || !this.panel.visible) return;
+    if (this.disposed || !this.ready || !this.panel.visible) return;
     const wait = immediate ? 0 : Math.max(0, this.lastPost + minIntervalMs - Date.now());
     if (this.timer) {
       if (!immediate) return;
@@ -144,6 +145,7 @@ export class PanelHost implements vscode.Disposable {
     try {
       const requested = this.scope;
       const state = await this.engine.panelState(requested);
+      if (this.disposed) return;
       if (this.scope !== requested) {
         // The user picked another scope meanwhile: this snapshot is stale.
         this.schedule(true);
@@ -157,9 +159,10 @@ export class PanelHost implements vscode.Disposable {
       this.lastPost = Date.now();
       if (await this.panel.webview.postMessage(msg)) this.postedVersion = version;
     } catch (error: unknown) {
+      if (this.disposed) return;
       this.log.warn(`panel: ${describe(error)}`);
       const msg: ToPanel = { type: 'error', message: describe(error) };
-      void this.panel.webview.postMessage(msg);
+      this.panel.webview.postMessage(msg).then(undefined, () => undefined);
     } finally {
       this.inFlight = false;
     }
@@ -189,6 +192,8 @@ export class PanelHost implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (PanelHost.current === this) PanelHost.current = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.panel.dispose();
