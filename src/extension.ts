@@ -89,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     ),
     vscode.workspace.onDidChangeWorkspaceFolders(guard(log, 'workspace change', configure)),
     tasks.onDidChange(guard(log, 'tasks change', configure)),
-    vscode.window.onDidChangeWindowState(guard(log, 'window focus', (w: vscode.WindowState) => w.focused && tasks.reload())),
+    vscode.window.onDidChangeWindowState(guard(log, 'window focus', (w: vscode.WindowState) => (w.focused ? tasks.reloadAsync() : undefined))),
     vscode.commands.registerCommand(CommandId.startTask, guardResult(log, CommandId.startTask, (args?: { label?: string; ref?: string }) => tasks.start(args))),
     vscode.commands.registerCommand(CommandId.stopTask, guardResult(log, CommandId.stopTask, () => tasks.stop())),
     vscode.commands.registerCommand(CommandId.renameTask, guardResult(log, CommandId.renameTask, (args?: { label?: string; ref?: string }) => tasks.rename(args))),
@@ -123,8 +123,9 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     vscode.commands.registerCommand(CommandId.showLog, () => log.show()),
   );
 
-  tasks.reload();
+  // No blocking I/O here: the tasks arrive a moment later (onDidChange → configure).
   engine.start(engineSettings(readSettings(log), context, tasks));
+  void tasks.reloadAsync().catch((error: unknown) => log.warn(`tasks: ${String(error)}`));
   const activationMs = performance.now() - activationStart;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
 

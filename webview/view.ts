@@ -2,7 +2,7 @@
  * Renders a panel snapshot into the DOM. All data goes in as text (textContent), never as HTML;
  * no element gets an href, src or inline handler from data.
  */
-import { formatCost, formatDuration, formatTokens } from '../src/core/format';
+import { formatBytes, formatCost, formatDuration, formatTokens } from '../src/core/format';
 import type { PanelScope, PanelState } from '../src/core/panel-state';
 import { cumulativeChart, dailyChart } from './charts';
 import { button, divider, dropdown, tag } from './toolkit';
@@ -335,7 +335,7 @@ export function render(root: HTMLElement, s: PanelState, actions: ViewActions): 
     grid(
       'Sources',
       ['agent', 'detected', 'files', 'read', 'lines used', 'not JSON', 'invalid', 'too long', 'unreadable files'],
-      hh.agents.map((a) => [a.agent, a.detected ? 'yes' : 'no', String(a.files), formatTokens(a.bytesRead).replace(/k$|M$|B$/, (u) => `${u}B`), String(a.parsed), String(a.malformed), String(a.rejected), String(a.oversized), String(a.unreadableFiles)]),
+      hh.agents.map((a) => [a.agent, a.detected ? 'yes' : 'no', String(a.files), formatBytes(a.bytesRead), String(a.parsed), String(a.malformed), String(a.rejected), String(a.oversized), String(a.unreadableFiles)]),
       [false, false, true, true, true, true, true, true, true],
     ),
   );

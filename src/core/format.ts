@@ -26,6 +26,19 @@ export function formatTokens(n: number): string {
   return `${(n / 1_000_000_000).toFixed(2)}B`;
 }
 
+/** `950 B`, `1.2 MB`, `3.4 GB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
 /** `12m`, `1h 05m`, `42s`. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -43,6 +43,22 @@ export function loadTasks(file: string): LoadedTasks {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tasks: [] };
     return { tasks: [], problem: `cannot read ${file}: ${String(error)}` };
   }
+  return parseTasks(file, text);
+}
+
+/** The same, without blocking (for the extension host). */
+export async function loadTasksAsync(file: string): Promise<LoadedTasks> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tasks: [] };
+    return { tasks: [], problem: `cannot read ${file}: ${String(error)}` };
+  }
+  return parseTasks(file, text);
+}
+
+function parseTasks(file: string, text: string): LoadedTasks {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

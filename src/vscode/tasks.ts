@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { TaskRecord } from '../core/tasks';
-import { defaultTasksFile, loadTasks, runningTask, startTask, updateTasks } from '../engine/task-store';
+import { defaultTasksFile, loadTasks, loadTasksAsync, runningTask, startTask, updateTasks, type LoadedTasks } from '../engine/task-store';
 import { describe, type Log } from './log';
 
 export class TaskManager implements vscode.Disposable {
@@ -32,7 +32,15 @@ export class TaskManager implements vscode.Disposable {
   }
 
   reload(): void {
-    const loaded = loadTasks(this.file);
+    this.apply(loadTasks(this.file));
+  }
+
+  /** Without blocking the extension host (activation, window focus). */
+  async reloadAsync(): Promise<void> {
+    this.apply(await loadTasksAsync(this.file));
+  }
+
+  private apply(loaded: LoadedTasks): void {
     if (loaded.problem) this.log.warn(`tasks: ${loaded.problem}`);
     const before = JSON.stringify(this.tasks);
     this.tasks = loaded.tasks;
