@@ -15,7 +15,7 @@ const claude = path.join(scratch, 'claude');
 fs.cpSync(path.join(root, 'test', 'fixtures', 'claude-code', 'compact_manual'), claude, { recursive: true });
 fs.cpSync(path.join(root, 'test', 'fixtures', 'claude-code', 'subagent_models'), claude, { recursive: true });
 let failures = 0;
-for (const [theme, colorTheme] of [['light', 'Default Light Modern'], ['dark', 'Default Dark Modern']]) {
+for (const [theme, colorTheme] of [['light', 'Default Light Modern'], ['dark', 'Default Dark Modern'], ['high-contrast', 'Default High Contrast']]) {
   const out = path.join(process.env.TAXIMETER_SHOTS_DIR || path.join(root, 'test', 'screenshots'), theme);
   fs.mkdirSync(out, { recursive: true });
   const settings = path.join(scratch, `${theme}.json`);
@@ -37,5 +37,5 @@ for (const [theme, colorTheme] of [['light', 'Default Light Modern'], ['dark', '
     failures++;
   }
 }
-console.log(failures === 0 ? 'screenshots: panel checked in light and dark themes' : `screenshots: ${failures} problem(s)`);
+console.log(failures === 0 ? 'screenshots: panel checked in light, dark and high-contrast themes' : `screenshots: ${failures} problem(s)`);
 process.exitCode = failures === 0 ? 0 : 1;
