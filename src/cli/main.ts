@@ -191,7 +191,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const engine = new Engine(
     {
-      claude: { env: io.env, onlyDirs: args.claudeDirs },
+      // Every agent's folders come from this environment (HOME, CODEX_HOME, XDG_DATA_HOME, …).
+      env: io.env,
+      home: io.env.HOME || io.env.USERPROFILE || undefined,
+      claude: { onlyDirs: args.claudeDirs },
       idleMs: args.idleMinutes * 60_000,
       priceOverrides: [],
       keepPromptText: false,

@@ -43,7 +43,7 @@ export function emptyRollup(): Rollup {
     tokens: zeroTokens(),
     auxiliaryTokens: zeroTokens(),
     requests: 0,
-    cost: { api: 0, computed: 0, clientReported: 0, auxiliary: 0, lowerBound: false },
+    cost: { api: 0, computed: 0, clientReported: 0, estimated: 0, auxiliary: 0, lowerBound: false },
     time: { wallMs: 0, activeMs: 0, busyMs: 0, idleMs: 0 },
     unpriced: { tokens: 0, models: [] },
     byModel: [],
@@ -93,6 +93,7 @@ export class RollupBuilder {
     else if (m.provenance !== it.provenance) m.provenance = 'mixed';
     r.cost.api += it.usd;
     if (it.provenance === 'client-reported') r.cost.clientReported += it.usd;
+    else if (it.provenance === 'estimated') r.cost.estimated += it.usd;
     else r.cost.computed += it.usd;
     if (it.kind === 'auxiliary') r.cost.auxiliary += it.usd;
   }

@@ -29,6 +29,8 @@ export interface ReportFigures {
     api: number;
     computed: number;
     clientReported: number;
+    /** Part of `api` resting on estimates (e.g. compaction calls no record shows). */
+    estimated: number;
     auxiliary: number;
     /** True when unpriced tokens exist: `api` is a lower bound. */
     lowerBound: boolean;
@@ -89,6 +91,7 @@ export function figures(r: Rollup): ReportFigures {
       api: round(r.cost.api),
       computed: round(r.cost.computed),
       clientReported: round(r.cost.clientReported),
+      estimated: round(r.cost.estimated),
       auxiliary: round(r.cost.auxiliary),
       lowerBound: r.cost.lowerBound,
     },

@@ -6,7 +6,7 @@ import { kindPrompt, type SessionState } from './meter';
 import type { PriceBook } from './pricing';
 import { addTokens, tokenKinds, totalTokens, zeroTokens, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
 
-export type CostProvenance = 'computed' | 'client-reported';
+export type CostProvenance = 'computed' | 'client-reported' | 'estimated';
 
 /** One priced thing that happened at one time: a request, or the auxiliary calls located there. */
 export interface CostedItem {
@@ -33,6 +33,8 @@ export interface CostFigures {
   api: number;
   computed: number;
   clientReported: number;
+  /** Part of `api` that rests on estimates (compaction calls no record shows, e.g. Gemini without telemetry). */
+  estimated: number;
   auxiliary: number;
   /** True when some tokens are unpriced: `api` is then a lower bound. */
   lowerBound: boolean;
@@ -147,18 +149,58 @@ export function viewSession(s: SessionState, priceBook: PriceBook, idleMs: numbe
   return view;
 }
 
+/**
+ * Summarisation calls that no usage event holds (Gemini compression without telemetry, Roo
+ * condensing): priced from their tokens, or the agent's own cost when it recorded one.
+ */
+function compactionItems(s: SessionState, priceBook: PriceBook, provider: string | undefined): CostedItem[] {
+  const out: CostedItem[] = [];
+  const lastModel = (ts: number): string => {
+    let model = s.requests[0]?.model ?? 'unknown';
+    for (const r of s.requests) if (r.ts <= ts) model = r.model;
+    return model;
+  };
+  for (const c of s.compactions) {
+    const tokens = c.extraTokens ?? zeroTokens();
+    const model = c.model ?? lastModel(c.timestamp);
+    if (c.extraCostUSD !== undefined && c.extraCostUSD > 0) {
+      out.push({ ts: c.timestamp, model, tokens, usd: c.extraCostUSD, provenance: 'client-reported', kind: 'auxiliary', sidechain: false, priceSource: 'client' });
+    } else if (totalTokens(tokens) > 0) {
+      const price = priceBook.price(model, provider, tokens, c.timestamp);
+      out.push({
+        ts: c.timestamp,
+        model,
+        tokens,
+        usd: price ? price.usd : null,
+        provenance: c.estimated ? 'estimated' : 'computed',
+        kind: 'auxiliary',
+        sidechain: false,
+        priceSource: price?.source,
+      });
+    }
+  }
+  return out;
+}
+
 function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): SessionView {
-  const items: CostedItem[] = s.requests.map((r) => ({
-    ts: r.ts,
-    model: r.model,
-    tokens: r.tokens,
-    usd: r.price ? r.price.usd : null,
-    provenance: 'computed',
-    kind: 'request',
-    sidechain: r.sidechain,
-    priceSource: r.price?.source,
-  }));
+  const items: CostedItem[] = s.requests.map((r) =>
+    // A model the table cannot price: the agent's own recorded cost, when it recorded one (a
+    // stored 0 for real tokens is not a price: the request stays unpriced).
+    !r.price && r.agentCostUSD !== undefined && r.agentCostUSD > 0
+      ? { ts: r.ts, model: r.model, tokens: r.tokens, usd: r.agentCostUSD, provenance: 'client-reported', kind: 'request', sidechain: r.sidechain, priceSource: 'client' }
+      : {
+          ts: r.ts,
+          model: r.model,
+          tokens: r.tokens,
+          usd: r.price ? r.price.usd : null,
+          provenance: 'computed',
+          kind: 'request',
+          sidechain: r.sidechain,
+          priceSource: r.price?.source,
+        },
+  );
   const provider = s.requests.find((r) => r.provider)?.provider;
+  for (const it of compactionItems(s, priceBook, provider)) items.push(it);
 
   // Auxiliary calls (compaction summaries, …): the client's cumulative per-model totals minus what
   // the transcript holds up to each cost-state, located at that cost-state.
@@ -237,7 +279,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
 
   const tokens = zeroTokens();
   const auxiliaryTokens = zeroTokens();
-  const cost: CostFigures = { api: 0, computed: 0, clientReported: 0, auxiliary: 0, lowerBound: false };
+  const cost: CostFigures = { api: 0, computed: 0, clientReported: 0, estimated: 0, auxiliary: 0, lowerBound: false };
   const byModel = new Map<string, ModelLine>();
   const unpricedModels = new Set<string>();
   let unpricedTokens = 0;
@@ -266,6 +308,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     line.priceSource = it.priceSource;
     cost.api += it.usd;
     if (it.provenance === 'client-reported') cost.clientReported += it.usd;
+    else if (it.provenance === 'estimated') cost.estimated += it.usd;
     else cost.computed += it.usd;
     if (it.kind === 'auxiliary') cost.auxiliary += it.usd;
   }

@@ -18,8 +18,8 @@ const sessionSnapshotSchema = z.object({
   p: z.string().optional(),
   b: z.string().optional(),
   clear: z.boolean().optional(),
-  /** requests: [key, ts, modelIdx, tokens, sidechain(0|1), providerIdx(-1 = none)] */
-  r: z.array(z.tuple([num, num, num, tokensTuple, num, num])),
+  /** requests: [key, ts, modelIdx, tokens, sidechain(0|1), providerIdx(-1 = none), agentCostUSD?] */
+  r: z.array(z.tuple([num, num, num, tokensTuple, num, num], num)),
   /** timeline, delta-encoded times and kinds */
   t: z.array(num),
   k: z.array(num),
@@ -85,6 +85,7 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
         t5(r.tokens),
         r.sidechain ? 1 : 0,
         r.provider ? intern(providers, providerIdx, r.provider) : -1,
+        ...(r.agentCostUSD !== undefined ? [r.agentCostUSD] : []),
       ]),
       t,
       k,
@@ -112,11 +113,11 @@ export function restoreMeter(snapshot: MeterSnapshot, priceBook: PriceBook): Met
     s.project = ss.p;
     s.gitBranch = ss.b;
     s.startedWithClear = ss.clear ?? false;
-    for (const [key, ts, mi, tok, side, pi] of ss.r) {
+    for (const [key, ts, mi, tok, side, pi, agentCostUSD] of ss.r) {
       const tokens = fromT5(tok);
       const m = model(mi);
       const provider = pi >= 0 ? snapshot.providers[pi] : undefined;
-      const r: RequestRecord = { key, session: s, ts, model: m, provider, tokens, sidechain: side === 1, price: priceBook.price(m, provider, tokens, ts) };
+      const r: RequestRecord = { key, session: s, ts, model: m, provider, tokens, sidechain: side === 1, price: priceBook.price(m, provider, tokens, ts), agentCostUSD };
       s.addRequest(r);
       meter.restoreResponse(r);
     }

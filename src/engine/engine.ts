@@ -9,15 +9,14 @@ import { PriceBook, type PriceOverride } from '../core/pricing';
 import { restoreMeter, snapshotMeter } from '../core/snapshot';
 import type { AgentId } from '../core/usage';
 import * as os from 'node:os';
-import type { ClaudeRootOptions } from '../sources/claude-code/paths';
 import { addHealth, emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceHealth, type SourceProblem } from '../sources/source';
 import { emptyCursor, type FileCursor } from '../sources/tail';
 import { indexFileName, readIndex, writeIndexAtomic, type IndexedFile } from './index-store';
 import { ParsePool, type JobResult, type ReadJob } from './parse-pool';
-import { implementedAgents, sourceFor } from './sources';
+import { implementedAgents, sourceFor, type SourceOptions } from './sources';
 
-export interface EngineConfig {
-  claude?: ClaudeRootOptions;
+/** Source options (each agent's folders, the environment and home) plus the meter's settings. */
+export interface EngineConfig extends SourceOptions {
   idleMs: number;
   priceOverrides: readonly PriceOverride[];
   keepPromptText: boolean;
@@ -88,7 +87,7 @@ export class Engine {
   ) {
     this.priceBook = new PriceBook(config.priceOverrides);
     this.meter = new Meter(this.priceBook);
-    this.sources = implementedAgents.filter((a) => !config.agents || config.agents.includes(a)).map((a) => sourceFor(a, { claude: config.claude }));
+    this.sources = implementedAgents.filter((a) => !config.agents || config.agents.includes(a)).map((a) => sourceFor(a, config));
   }
 
   get idleMs(): number {

@@ -5,14 +5,29 @@
 import type { AgentId } from '../core/usage';
 import type { ClaudeRootOptions } from '../sources/claude-code/paths';
 import { createClaudeCodeSource } from '../sources/claude-code/source';
+import { createCodexSource } from '../sources/codex/source';
+import { createGeminiSource } from '../sources/gemini/source';
+import type { RootOptions } from '../sources/roots';
 import type { AgentSource } from '../sources/source';
 
 export interface SourceOptions {
+  /** Environment and home folder every source resolves its default folders from (CLI, tests). */
+  env?: NodeJS.ProcessEnv;
+  home?: string;
   claude?: ClaudeRootOptions;
+  codex?: RootOptions;
+  gemini?: RootOptions;
+}
+
+/** An agent's own options, with the shared environment and home filled in. */
+function rootsFor<T extends RootOptions>(o: SourceOptions, own: T | undefined): T | RootOptions {
+  return { env: o.env, home: o.home, ...own };
 }
 
 const factories = {
-  'claude-code': (o: SourceOptions) => createClaudeCodeSource(o.claude),
+  'claude-code': (o: SourceOptions) => createClaudeCodeSource(rootsFor(o, o.claude)),
+  codex: (o: SourceOptions) => createCodexSource(rootsFor(o, o.codex)),
+  gemini: (o: SourceOptions) => createGeminiSource(rootsFor(o, o.gemini)),
 } satisfies Partial<Record<AgentId, (o: SourceOptions) => AgentSource>>;
 
 export const implementedAgents = Object.keys(factories) as (keyof typeof factories)[];

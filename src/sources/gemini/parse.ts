@@ -1,0 +1,195 @@
+/**
+ * Gemini CLI chat records → normalised meter events (../shared/formats/other-agents.md §2).
+ *
+ * - One `gemini` message = one model response. The same message id is written several times
+ *   (without, then with tool calls; tokens patched in): usage is an upsert keyed by session and
+ *   message id, accounted as it arrives. A later `$set.messages` (resume, compression) rewrites the
+ *   list, often without tokens: it never removes usage already counted, and its messages that do
+ *   carry tokens are the same upserts again. `$rewindTo` removes nothing either: the calls were made.
+ * - Tokens: `input` includes `cached`, `thoughts` are billed as output, `tool` is prompt input.
+ * - A user message line with text starts a turn (tool results are activity).
+ * - Compression shows only as a rewritten list with a `<state_snapshot>` user message; its two
+ *   model calls (summariser and verifier) are in no chat record, so the compaction carries an
+ *   estimate of them, marked estimated: each read about the context before it (split into cached
+ *   and uncached like the last response) and wrote about the snapshot's length.
+ */
+import type { CompactionEvent, MeterEvent, TokenCounts } from '../../core/usage';
+import { ok, promptLabel, rejected, type RecordOutcome } from '../outcome';
+import { documentSchema, headerSchema, messageSchema, setSchema, type GeminiMessage, type GeminiTokens } from './schema';
+
+/** Per-file parser state; persisted with the file's cursor (plain JSON). */
+export interface GeminiFileState {
+  sessionId?: string;
+  /** Latest time seen (ms), for records that carry none. */
+  maxTs: number;
+  line: number;
+  model?: string;
+  /** Prompt size of the latest response, and the cached share of it. */
+  lastPrompt?: number;
+  cachedShare?: number;
+}
+
+export function initialGeminiFileState(): GeminiFileState {
+  return { maxTs: 0, line: 0 };
+}
+
+export interface GeminiParseContext {
+  fileId: number;
+  /** Identity of the file within its session folder, for line uids. */
+  fileKey: string;
+  /** Session id when no header named one (file name stem). */
+  fallbackSessionId: string;
+  project?: string;
+  keepPromptText: boolean;
+}
+
+/** Summariser + verifier. */
+const compressionCalls = 2;
+const snapshotMarker = '<state_snapshot>';
+
+export function geminiTokens(t: GeminiTokens): TokenCounts {
+  const cached = t.cached ?? 0;
+  return {
+    input: Math.max(0, t.input - cached) + (t.tool ?? 0),
+    output: t.output + (t.thoughts ?? 0),
+    cacheWrite5m: 0,
+    cacheWrite1h: 0,
+    cacheRead: cached,
+  };
+}
+
+function textOf(m: GeminiMessage): { text: string; toolResult: boolean } {
+  if (typeof m.content === 'string') return { text: m.content, toolResult: false };
+  const parts = m.content ?? [];
+  return {
+    text: parts
+      .filter((p) => typeof p.text === 'string' && !p.thought)
+      .map((p) => p.text ?? '')
+      .join('\n'),
+    toolResult: parts.some((p) => p.functionResponse !== undefined),
+  };
+}
+
+function sessionOf(state: GeminiFileState, ctx: GeminiParseContext): string {
+  return state.sessionId ?? ctx.fallbackSessionId;
+}
+
+/** Events of one message. `listed`: it came inside a `$set.messages` list, not as its own record. */
+function messageEvents(m: GeminiMessage, uid: string, listed: boolean, state: GeminiFileState, ctx: GeminiParseContext): MeterEvent[] {
+  const ts = Date.parse(m.timestamp);
+  if (!Number.isFinite(ts)) return [];
+  state.maxTs = Math.max(state.maxTs, ts);
+  const sessionId = sessionOf(state, ctx);
+  const base = { agent: 'gemini' as const, fileId: ctx.fileId, sessionId, timestamp: ts, project: ctx.project, uid };
+  if (m.type === 'gemini' && m.tokens) {
+    if (m.model) state.model = m.model;
+    state.lastPrompt = m.tokens.input + (m.tokens.tool ?? 0);
+    state.cachedShare = m.tokens.input > 0 ? (m.tokens.cached ?? 0) / m.tokens.input : 0;
+    return [
+      {
+        ...base,
+        kind: 'usage',
+        model: m.model ?? state.model ?? 'unknown',
+        dedupeKey: `gemini:${sessionId}:${m.id}`,
+        tokens: geminiTokens(m.tokens),
+        sidechain: false,
+        provider: 'google',
+        upsert: true,
+      },
+    ];
+  }
+  if (m.type === 'user') {
+    const { text, toolResult } = textOf(m);
+    if (text.includes(snapshotMarker)) {
+      const summaryChars = text.length;
+      const pre = state.lastPrompt;
+      const share = state.cachedShare ?? 0;
+      const estimate: TokenCounts | undefined =
+        pre === undefined
+          ? undefined
+          : {
+              input: Math.round(compressionCalls * pre * (1 - share)),
+              output: compressionCalls * Math.ceil(summaryChars / 4),
+              cacheWrite5m: 0,
+              cacheWrite1h: 0,
+              cacheRead: Math.round(compressionCalls * pre * share),
+            };
+      const event: CompactionEvent = {
+        ...base,
+        uid: `gemini:${sessionId}:compress:${m.id}`,
+        kind: 'compaction',
+        trigger: 'auto',
+        preTokens: pre,
+        summaryChars,
+        extraTokens: estimate,
+        estimated: true,
+        model: state.model,
+      };
+      return [event];
+    }
+    if (listed) return [];
+    if (toolResult || text.length === 0) return [{ ...base, kind: 'activity' }];
+    return [{ ...base, uid: `gemini:${sessionId}:${m.id}`, kind: 'prompt', text: ctx.keepPromptText ? promptLabel(text) : '' }];
+  }
+  return listed ? [] : [{ ...base, kind: 'activity' }];
+}
+
+function listEvents(items: readonly unknown[], uidBase: string, state: GeminiFileState, ctx: GeminiParseContext): { events: MeterEvent[]; bad: number } {
+  const events: MeterEvent[] = [];
+  let bad = 0;
+  items.forEach((item, i) => {
+    const m = messageSchema.safeParse(item);
+    if (!m.success) {
+      bad++;
+      return;
+    }
+    for (const e of messageEvents(m.data, `${uidBase}:${i}`, true, state, ctx)) events.push(e);
+  });
+  return { events, bad };
+}
+
+/** One line of a `.jsonl` chat. */
+export function parseGeminiLine(raw: Record<string, unknown>, state: GeminiFileState, ctx: GeminiParseContext): RecordOutcome {
+  const lineNo = state.line++;
+  const uid = `gemini:${ctx.fileKey}:l${lineNo}`;
+  if ('$set' in raw) {
+    const p = setSchema.safeParse(raw);
+    if (!p.success) return rejected(`$set: ${p.error.issues[0]?.message ?? 'invalid'}`);
+    const set = p.data.$set;
+    if (set.sessionId) state.sessionId = set.sessionId;
+    const ts = set.lastUpdated ? Date.parse(set.lastUpdated) : NaN;
+    if (Number.isFinite(ts)) state.maxTs = Math.max(state.maxTs, ts);
+    if (!set.messages) return ok([]);
+    const { events, bad } = listEvents(set.messages, uid, state, ctx);
+    return bad > 0 && events.length === 0 ? rejected(`$set.messages: ${bad} invalid message(s)`) : ok(events);
+  }
+  if ('$rewindTo' in raw) return ok([]);
+  if ('id' in raw) {
+    const m = messageSchema.safeParse(raw);
+    if (!m.success) return rejected(`message: ${m.error.issues[0]?.message ?? 'invalid'}`);
+    return ok(messageEvents(m.data, uid, false, state, ctx));
+  }
+  const h = headerSchema.safeParse(raw);
+  if (!h.success) return rejected('unknown record');
+  state.sessionId = h.data.sessionId;
+  const ts = h.data.startTime ? Date.parse(h.data.startTime) : NaN;
+  if (!Number.isFinite(ts)) return ok([]);
+  state.maxTs = Math.max(state.maxTs, ts);
+  return ok([{ agent: 'gemini', kind: 'activity', fileId: ctx.fileId, sessionId: h.data.sessionId, timestamp: ts, project: ctx.project, uid }]);
+}
+
+/** The older one-document session file, read whole each time it changes. */
+export function parseGeminiDocument(raw: unknown, state: GeminiFileState, ctx: GeminiParseContext): RecordOutcome {
+  const p = documentSchema.safeParse(raw);
+  if (!p.success) return rejected(`session document: ${p.error.issues[0]?.message ?? 'invalid'}`);
+  const fresh: GeminiFileState = { ...initialGeminiFileState(), sessionId: p.data.sessionId };
+  const events: MeterEvent[] = [];
+  p.data.messages.forEach((item) => {
+    const m = messageSchema.safeParse(item);
+    if (!m.success) return;
+    // Message ids are the line identity in a document that is rewritten whole.
+    for (const e of messageEvents(m.data, `gemini:${p.data.sessionId}:${m.data.id}:doc`, false, fresh, ctx)) events.push(e);
+  });
+  Object.assign(state, fresh);
+  return ok(events);
+}
