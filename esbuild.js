@@ -30,8 +30,14 @@ const builds = [
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 
+/** WebAssembly the bundles load at run time from their own folder (dist/). */
+const wasmAssets = ['node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm'];
+
 async function main() {
   const fs = require('node:fs');
+  const path = require('node:path');
+  fs.mkdirSync('dist', { recursive: true });
+  for (const asset of wasmAssets) fs.copyFileSync(asset, path.join('dist', path.basename(asset)));
   const entries = builds.filter((b) => fs.existsSync(b.entryPoints[0]));
   if (watch) {
     for (const b of entries) await (await esbuild.context(b)).watch();

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Database } from 'node-sqlite3-wasm';
 import { fixturesDir, type RefTokens } from './helpers';
 
 export function otherFixture(...parts: string[]): string {
@@ -132,4 +133,38 @@ export function telemetryTotals(eventsJsonl: string, role: string): Map<string, 
 
 export function codexThreads(fixture: string): { id: string; tokens_used: number; model: string }[] {
   return JSON.parse(fs.readFileSync(path.join(fixture, 'state_5.sqlite.threads.json'), 'utf8')) as { id: string; tokens_used: number; model: string }[];
+}
+
+/**
+ * OpenCode: assistant messages' `tokens` (one row per model step), summed per root session
+ * (sub-agent sessions belong to their parent). Uncached input = tokens.input; output = output +
+ * reasoning. Rows are read with a plain query (a copy of the database, so nothing is touched).
+ */
+export function referenceOpenCodeTotals(rows: { sessions: any[]; messages: any[] }): Map<string, RefTokens> {
+  const parent = new Map<string, string | null>(rows.sessions.map((s) => [s.id, s.parent_id]));
+  const root = (id: string): string => {
+    let r = id;
+    while (parent.get(r)) r = parent.get(r)!;
+    return r;
+  };
+  const out = new Map<string, RefTokens>();
+  for (const m of rows.messages) {
+    const d = typeof m.data === 'string' ? JSON.parse(m.data) : m.data;
+    if (d.role !== 'assistant' || !d.tokens) continue;
+    const t = d.tokens;
+    add(out, root(m.session_id), { input: t.input, output: t.output + (t.reasoning ?? 0), cacheWrite: t.cache?.write ?? 0, cacheRead: t.cache?.read ?? 0 });
+  }
+  return out;
+}
+
+/** The rows of an OpenCode database (read from a throw-away copy). */
+export function openCodeRows(dbFile: string, copyTo: string): { sessions: any[]; messages: any[] } {
+  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(dbFile + suffix)) fs.copyFileSync(dbFile + suffix, path.join(copyTo, `copy.db${suffix}`));
+  const db = new Database(path.join(copyTo, 'copy.db'), { readOnly: true, fileMustExist: true });
+  try {
+    db.exec('PRAGMA locking_mode=EXCLUSIVE');
+    return { sessions: db.all('SELECT * FROM session'), messages: db.all('SELECT * FROM message') };
+  } finally {
+    db.close();
+  }
 }

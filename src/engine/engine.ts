@@ -280,7 +280,8 @@ export class Engine {
     let changed = false;
     let needDiscovery = false;
     for (const p of paths) {
-      const entry = this.files.get(p);
+      // A database's write-ahead log or index changed: the database is what is read.
+      const entry = this.files.get(p) ?? this.files.get(p.replace(/-(wal|shm)$/, ''));
       if (entry) {
         if (this.readEntry(entry)) changed = true;
       } else needDiscovery = true;

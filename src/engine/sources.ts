@@ -7,6 +7,7 @@ import type { ClaudeRootOptions } from '../sources/claude-code/paths';
 import { createClaudeCodeSource } from '../sources/claude-code/source';
 import { createCodexSource } from '../sources/codex/source';
 import { createGeminiSource } from '../sources/gemini/source';
+import { createOpenCodeSource } from '../sources/opencode/source';
 import type { RootOptions } from '../sources/roots';
 import type { AgentSource } from '../sources/source';
 
@@ -17,6 +18,7 @@ export interface SourceOptions {
   claude?: ClaudeRootOptions;
   codex?: RootOptions;
   gemini?: RootOptions;
+  opencode?: RootOptions;
 }
 
 /** An agent's own options, with the shared environment and home filled in. */
@@ -28,6 +30,7 @@ const factories = {
   'claude-code': (o: SourceOptions) => createClaudeCodeSource(rootsFor(o, o.claude)),
   codex: (o: SourceOptions) => createCodexSource(rootsFor(o, o.codex)),
   gemini: (o: SourceOptions) => createGeminiSource(rootsFor(o, o.gemini)),
+  opencode: (o: SourceOptions) => createOpenCodeSource(rootsFor(o, o.opencode)),
 } satisfies Partial<Record<AgentId, (o: SourceOptions) => AgentSource>>;
 
 export const implementedAgents = Object.keys(factories) as (keyof typeof factories)[];

@@ -97,11 +97,13 @@ function scheduleSave(): void {
   }, 2000);
 }
 
+/** Churn in the agents' folders that never holds usage (their own state databases, locks, git). */
+const ignoredChange = /\.sqlite(-wal|-shm|-journal)?$|\.lock$|\.tmp$|[\\/]\.git[\\/]|[\\/]log[\\/]/;
+
 function onFsEvent(file: string): void {
-  if (!file.endsWith('.jsonl')) {
-    // A new folder (project or subagents): discover on the next flush.
-    changedPaths.add('');
-  } else changedPaths.add(file);
+  if (ignoredChange.test(file)) return;
+  // A known file is read; anything else (a new folder or file) makes the flush discover.
+  changedPaths.add(file);
   if (debounceTimer) return;
   debounceTimer = setTimeout(flushChanges, 50);
 }
@@ -109,11 +111,10 @@ function onFsEvent(file: string): void {
 function flushChanges(): void {
   debounceTimer = undefined;
   if (!engine || scan.phase === 'cold' || scan.phase === 'warm') return;
-  const paths = [...changedPaths].filter(Boolean);
-  const discover = changedPaths.has('');
+  const paths = [...changedPaths];
   changedPaths.clear();
   try {
-    const changed = engine.refresh(discover ? [...paths, ''] : paths);
+    const changed = engine.refresh(paths);
     if (changed) {
       postStatus();
       scheduleSave();
