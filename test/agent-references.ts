@@ -168,3 +168,45 @@ export function openCodeRows(dbFile: string, copyTo: string): { sessions: any[];
     db.close();
   }
 }
+
+/**
+ * Cline / Roo Code `ui_messages.json`: every `api_req_started` (and Cline's `deleted_api_reqs`,
+ * `subagent_usage`) row once, per task. Cline's tokensIn is uncached input; Roo's rows with
+ * `apiProtocol` report the whole prompt (uncached = tokensIn − cacheReads − cacheWrites).
+ */
+export function referenceUiTotals(storage: string, dialect: 'cline' | 'roo'): Map<string, RefTokens & { costUSD: number }> {
+  const out = new Map<string, RefTokens & { costUSD: number }>();
+  for (const file of filesUnder(path.join(storage, 'tasks'), (n) => n === 'ui_messages.json')) {
+    const task = path.basename(path.dirname(file));
+    const total = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0, costUSD: 0 };
+    for (const row of JSON.parse(fs.readFileSync(file, 'utf8'))) {
+      if (row.say === 'condense_context') total.costUSD += row.contextCondense?.cost ?? 0;
+      if (!['api_req_started', 'deleted_api_reqs', 'subagent_usage'].includes(row.say)) continue;
+      const r = JSON.parse(row.text);
+      const reads = r.cacheReads ?? 0;
+      const writes = r.cacheWrites ?? 0;
+      total.input += dialect === 'roo' && r.apiProtocol ? r.tokensIn - reads - writes : (r.tokensIn ?? 0);
+      total.output += r.tokensOut ?? 0;
+      total.cacheRead += reads;
+      total.cacheWrite += writes;
+      total.costUSD += r.cost ?? 0;
+    }
+    out.set(task, total);
+  }
+  return out;
+}
+
+/** Cline 4.x SDK sessions: assistant `metrics`, inputTokens including cache. */
+export function referenceClineSdkTotals(sessionsDir: string): Map<string, RefTokens> {
+  const out = new Map<string, RefTokens>();
+  for (const file of filesUnder(sessionsDir, (n) => n.endsWith('.messages.json'))) {
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const id = path.basename(file, '.messages.json');
+    for (const m of Array.isArray(doc) ? doc : doc.messages) {
+      if (m.role !== 'assistant' || !m.metrics) continue;
+      const t = m.metrics;
+      add(out, id, { input: t.inputTokens - (t.cacheReadTokens ?? 0) - (t.cacheWriteTokens ?? 0), output: t.outputTokens, cacheWrite: t.cacheWriteTokens ?? 0, cacheRead: t.cacheReadTokens ?? 0 });
+    }
+  }
+  return out;
+}

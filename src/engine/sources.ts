@@ -5,9 +5,12 @@
 import type { AgentId } from '../core/usage';
 import type { ClaudeRootOptions } from '../sources/claude-code/paths';
 import { createClaudeCodeSource } from '../sources/claude-code/source';
+import { createClineSource } from '../sources/cline/source';
 import { createCodexSource } from '../sources/codex/source';
 import { createGeminiSource } from '../sources/gemini/source';
 import { createOpenCodeSource } from '../sources/opencode/source';
+import { createRooSource } from '../sources/roo/source';
+import type { EditorStorageOptions } from '../sources/editor-storage';
 import type { RootOptions } from '../sources/roots';
 import type { AgentSource } from '../sources/source';
 
@@ -19,6 +22,11 @@ export interface SourceOptions {
   codex?: RootOptions;
   gemini?: RootOptions;
   opencode?: RootOptions;
+  /** Cline: its globalStorage folders and 4.x sessions folder. */
+  cline?: EditorStorageOptions;
+  roo?: EditorStorageOptions;
+  /** The running editor's `globalStorage` folder (Cline and Roo Code live beside us). */
+  globalStorageDirs?: readonly string[];
 }
 
 /** An agent's own options, with the shared environment and home filled in. */
@@ -31,7 +39,9 @@ const factories = {
   codex: (o: SourceOptions) => createCodexSource(rootsFor(o, o.codex)),
   gemini: (o: SourceOptions) => createGeminiSource(rootsFor(o, o.gemini)),
   opencode: (o: SourceOptions) => createOpenCodeSource(rootsFor(o, o.opencode)),
-} satisfies Partial<Record<AgentId, (o: SourceOptions) => AgentSource>>;
+  cline: (o: SourceOptions) => createClineSource({ globalStorageDirs: o.globalStorageDirs, ...rootsFor(o, o.cline) }),
+  roo: (o: SourceOptions) => createRooSource({ globalStorageDirs: o.globalStorageDirs, ...rootsFor(o, o.roo) }),
+} satisfies Record<AgentId, (o: SourceOptions) => AgentSource>;
 
 export const implementedAgents = Object.keys(factories) as (keyof typeof factories)[];
 
