@@ -38,6 +38,7 @@ function log(level: 'info' | 'warn' | 'error', message: string): void {
 function toConfig(s: EngineSettings): EngineConfig {
   return {
     claude: { extraDirs: s.claudeConfigDirs },
+    globalStorageDirs: s.globalStorageDirs,
     idleMs: s.idleMs,
     priceOverrides: s.priceOverrides,
     keepPromptText: s.keepPromptText,
@@ -81,6 +82,7 @@ function postStatus(force = false): void {
     calendar,
     workspaceFolders: settings.workspaceFolders,
     agents: settings.agents,
+    agentsMode: settings.statusBarAgents,
   });
   post({ type: 'status', summary, scan: { ...scan }, health: healthBrief(engine), meterVersion: engine.meter.version });
 }

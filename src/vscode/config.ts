@@ -14,6 +14,7 @@ const settingsSchema = z.object({
   prices: z.array(z.unknown()).catch([]),
   privacy: z.object({ promptText: z.boolean().catch(true) }).catch({ promptText: true }),
   timeZone: z.string().catch(''),
+  statusBar: z.object({ agents: z.enum(['current', 'sum']).catch('current') }).catch({ agents: 'current' }),
 });
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'prices'> & { prices: z.infer<typeof priceOverrideSchema>[] };
 
@@ -25,6 +26,7 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     prices: c.get('prices'),
     privacy: { promptText: c.get('privacy.promptText') },
     timeZone: c.get('timeZone'),
+    statusBar: { agents: c.get('statusBar.agents') },
   };
   const parsed = settingsSchema.safeParse(raw);
   const base = parsed.success ? parsed.data : settingsSchema.parse({});
