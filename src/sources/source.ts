@@ -74,6 +74,11 @@ export interface AgentSource<S = unknown> {
   initialState(): S;
   /** Read what is new in one file. */
   read(file: DiscoveredFile, fileId: number, cursor: FileCursor, state: S, options: ReadOptions): ReadResult<S>;
+  /**
+   * Whether something beside the file changed that its reading depends on (a database's `-wal`),
+   * for polling; the file's own size, mtime and inode are checked by the engine.
+   */
+  changedBeside?(file: DiscoveredFile, state: S): boolean;
   /** A cheap key that orders files so originals are read before their forks (earliest first). */
   orderKey?(file: DiscoveredFile): number;
 }

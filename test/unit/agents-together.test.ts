@@ -86,6 +86,20 @@ describe('several agents in one meter', () => {
     assert.deepEqual([...new Set(only.sessions.map((x: { agent: string }) => x.agent))], ['codex']);
   });
 
+  it('a source that fails is logged and counted without hiding the others', () => {
+    const e = new Engine({ agents: ['codex', 'gemini'], codex: { onlyDirs: [codexHome] }, gemini: { onlyDirs: [geminiHome] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+    const sources = (e as unknown as { sources: { id: string; read: () => never }[] }).sources;
+    sources.find((x) => x.id === 'codex')!.read = () => {
+      throw new Error('a bug in a reader');
+    };
+    e.scan();
+    const h = e.health();
+    assert.equal(h.byAgent.codex?.unreadableFiles, 1);
+    assert.match(h.problems.map((p) => p.message).join('\n'), /source failed: a bug in a reader/);
+    const report = buildReport(e.meter, { range: { from: -Infinity, to: Infinity }, idleMs: 300_000, calendar });
+    assert.deepEqual(report.sessions.map((x) => x.agent), ['gemini']);
+  });
+
   it('every agent has a source, and a missing one is simply absent', () => {
     const e = new Engine({ home: tempDir(), env: {}, idleMs: 300_000, priceOverrides: [], keepPromptText: false });
     e.scan();

@@ -158,6 +158,23 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
     assert.equal(e.health().byAgent.opencode?.malformed, 1);
   });
 
+  it('a change only in the write-ahead log is seen by polling; a torn frame being written is ignored', () => {
+    const dir = walFixture();
+    const e = engineFor(dir);
+    e.scan();
+    const before = sessions(e);
+    const db = path.join(dir, 'opencode.db');
+    const source = (e as unknown as { sources: { changedBeside?: (f: { path: string }, s: unknown) => boolean }[] }).sources[0]!;
+    const state = (e as unknown as { files: Map<string, { state: unknown }> }).files.get(db)!.state;
+    assert.equal(source.changedBeside?.({ path: db }, state), false);
+    // Half a frame, as a writer leaves it mid-write: its checksum fails, SQLite ignores it.
+    fs.appendFileSync(`${db}-wal`, Buffer.alloc(1000, 7));
+    assert.equal(source.changedBeside?.({ path: db }, state), true);
+    e.poll();
+    assert.deepEqual(sessions(e), before);
+    assert.equal(e.health().byAgent.opencode?.unreadableFiles, 0);
+  });
+
   it('is simply absent when OpenCode is not installed', () => {
     const e = engineFor(path.join(tempDir(), 'nothing-here'));
     e.scan();

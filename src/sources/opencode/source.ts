@@ -67,6 +67,10 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
       return roots.map((r) => path.join(r, databaseName)).filter((p) => statOrUndefined(p)?.isFile()).map((p) => ({ path: p, agent: 'opencode' as const }));
     },
     initialState: initialOpenCodeState,
+    changedBeside(file, state) {
+      const wal = statOrUndefined(`${file.path}-wal`);
+      return (wal?.size ?? 0) !== state.walSize || (wal?.mtimeMs ?? 0) !== state.walMtimeMs;
+    },
     read(file, fileId, cursor: FileCursor, state: OpenCodeState, options): ReadResult<OpenCodeState> {
       const sink = new OutcomeSink(file.path, emptyHealth(), []);
       const result = (c: FileCursor, s: OpenCodeState, extra: Partial<ReadResult<OpenCodeState>> = {}): ReadResult<OpenCodeState> => ({
