@@ -98,3 +98,93 @@ export function readWholeDocument<S>(
     missing: doc.status === 'missing',
   };
 }
+
+const maxChunkBytes = 64 * 1024 * 1024;
+
+/**
+ * A stream of JSON objects written one after another, pretty-printed (not one per line), and
+ * appended to: the OpenTelemetry file exporter's output. Reads from the cursor, hands each
+ * complete top-level object to `onObject` (as text) when `wanted` finds one of its markers, and
+ * stops after the last complete object: one being written is read next time. Bytes between
+ * objects that are not an object are skipped and counted.
+ */
+export function readConcatenatedObjects(
+  file: string,
+  cursor: FileCursor,
+  wanted: readonly string[],
+  onObject: (text: string) => void,
+): { status: 'read' | 'unchanged' | 'missing' | 'unreadable' | 'rewritten'; cursor: FileCursor; bytesRead: number; skippedBytes: number; objects: number; error?: string } {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (error: unknown) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { status: missing ? 'missing' : 'unreadable', cursor, bytesRead: 0, skippedBytes: 0, objects: 0, error: String(error) };
+  }
+  const rewritten = st.size < cursor.offset || (cursor.ino !== 0 && st.ino !== cursor.ino);
+  const start = rewritten ? 0 : cursor.offset;
+  if (!rewritten && st.size === cursor.size && st.mtimeMs === cursor.mtimeMs) return { status: 'unchanged', cursor, bytesRead: 0, skippedBytes: 0, objects: 0 };
+  const length = Math.min(st.size - start, maxChunkBytes);
+  const buf = Buffer.alloc(length);
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, buf, 0, length, start);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error: unknown) {
+    return { status: 'unreadable', cursor, bytesRead: 0, skippedBytes: 0, objects: 0, error: String(error) };
+  }
+  const markers = wanted.map((w) => Buffer.from(w));
+  let pos = 0;
+  let consumed = 0;
+  let skipped = 0;
+  let objects = 0;
+  while (pos < length) {
+    const c = buf[pos];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      pos++;
+      consumed = pos;
+      continue;
+    }
+    if (c !== 0x7b) {
+      // Not an object: skip to the next line that starts one.
+      const next = buf.indexOf('\n{', pos);
+      const to = next === -1 ? length : next + 1;
+      skipped += to - pos;
+      pos = to;
+      consumed = pos;
+      continue;
+    }
+    // Bytes of multi-byte UTF-8 characters never look like `{`, `}`, `"` or `\`.
+    let depth = 0;
+    let inString = false;
+    let end = -1;
+    for (let i = pos; i < length; i++) {
+      const b = buf[i];
+      if (inString) {
+        if (b === 0x5c) i++;
+        else if (b === 0x22) inString = false;
+      } else if (b === 0x22) inString = true;
+      else if (b === 0x7b) depth++;
+      else if (b === 0x7d && --depth === 0) {
+        end = i + 1;
+        break;
+      }
+    }
+    if (end === -1) break; // being written: read it next time
+    const slice = buf.subarray(pos, end);
+    if (markers.some((m) => slice.indexOf(m) !== -1)) onObject(slice.toString('utf8'));
+    objects++;
+    pos = end;
+    consumed = pos;
+  }
+  return {
+    status: rewritten ? 'rewritten' : 'read',
+    cursor: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, offset: start + consumed },
+    bytesRead: length,
+    skippedBytes: skipped,
+    objects,
+  };
+}

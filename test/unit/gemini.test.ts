@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
@@ -86,6 +87,31 @@ describe('Gemini CLI source on the real fixtures', () => {
     }
     const report = sessions(e).get(compressed);
     assert.ok(report && report.auxiliaryTokens.total > 0 && report.costUSD.estimated > 0);
+  });
+
+  it('with the local telemetry file enabled, the compressions are measured from it (also when it grows mid-record)', () => {
+    const copy = tempDir();
+    copyTree(home('resume-and-auto-compression'), copy);
+    const outfile = path.join(tempDir(), 'telemetry.log');
+    const settings = JSON.parse(fs.readFileSync(path.join(copy, 'settings.json'), 'utf8'));
+    fs.writeFileSync(path.join(copy, 'settings.json'), JSON.stringify({ ...settings, telemetry: { ...settings.telemetry, outfile } }));
+    const raw = zlib.gunzipSync(fs.readFileSync(otherFixture('gemini', 'resume-and-auto-compression', 'telemetry.outfile.raw.gz')));
+    const cut = raw.indexOf('"gemini_cli.chat_compression"') + 10;
+    fs.writeFileSync(outfile, raw.subarray(0, cut));
+    const e = engineFor(copy);
+    e.scan();
+    fs.appendFileSync(outfile, raw.subarray(cut));
+    e.scan();
+    const s = e.meter.sessions.get(`gemini:${compressed}`);
+    assert.ok(s);
+    assert.equal(s.compactions.length, 2);
+    assert.deepEqual(s.compactions.map((c) => [c.estimated ?? false, c.preTokens, c.postTokens]), [[false, 900000, 226], [false, 900000, 225]]);
+    const tele = telemetryTotals(otherFixture('gemini', 'resume-and-auto-compression', 'telemetry.events.jsonl'), 'utility_compressor').get(compressed)!;
+    const report = sessions(e).get(compressed)!;
+    assert.deepEqual([report.auxiliaryTokens.input, report.auxiliaryTokens.output, report.auxiliaryTokens.cacheRead], [tele.input, tele.output, tele.cacheRead]);
+    assert.equal(report.costUSD.estimated, 0);
+    assert.deepEqual(buckets(report), referenceGeminiTotals(home('resume-and-auto-compression')).get(compressed), 'the main calls in the telemetry are not counted twice');
+    assert.equal(report.requests, 6);
   });
 
   it('groups the stray file a resume leaves behind into the same session', () => {

@@ -9,13 +9,17 @@
  * - Tokens: `input` includes `cached`, `thoughts` are billed as output, `tool` is prompt input.
  * - A user message line with text starts a turn (tool results are activity).
  * - Compression shows only as a rewritten list with a `<state_snapshot>` user message; its two
- *   model calls (summariser and verifier) are in no chat record, so the compaction carries an
- *   estimate of them, marked estimated: each read about the context before it (split into cached
- *   and uncached like the last response) and wrote about the snapshot's length.
+ *   model calls (summariser and verifier) are in no chat record. When the user enabled the local
+ *   telemetry file, they are read from there (`gemini_cli.api_response` with role
+ *   `utility_compressor`, then `gemini_cli.chat_compression`): measured. Otherwise the compaction
+ *   carries an estimate of them, marked estimated: each read about the context before it (split
+ *   into cached and uncached like the last response) and wrote about the snapshot's length.
+ * - Other calls only the telemetry shows (roles other than `main`) are sidechain requests; `main`
+ *   calls are the chat's responses and are counted from the chat.
  */
 import type { CompactionEvent, MeterEvent, TokenCounts } from '../../core/usage';
 import { ok, promptLabel, rejected, type RecordOutcome } from '../outcome';
-import { documentSchema, headerSchema, messageSchema, setSchema, type GeminiMessage, type GeminiTokens } from './schema';
+import { documentSchema, headerSchema, messageSchema, setSchema, telemetryRecordSchema, type GeminiMessage, type GeminiTokens } from './schema';
 
 /** Per-file parser state; persisted with the file's cursor (plain JSON). */
 export interface GeminiFileState {
@@ -27,6 +31,8 @@ export interface GeminiFileState {
   /** Prompt size of the latest response, and the cached share of it. */
   lastPrompt?: number;
   cachedShare?: number;
+  /** Telemetry file: compressor calls seen, per session, not yet closed by a `chat_compression`. */
+  pending?: Record<string, { tokens: TokenCounts; model?: string }>;
 }
 
 export function initialGeminiFileState(): GeminiFileState {
@@ -41,6 +47,8 @@ export interface GeminiParseContext {
   fallbackSessionId: string;
   project?: string;
   keepPromptText: boolean;
+  /** The Gemini home has a local telemetry file: compressions are measured there, not estimated here. */
+  telemetry: boolean;
 }
 
 /** Summariser + verifier. */
@@ -101,6 +109,7 @@ function messageEvents(m: GeminiMessage, uid: string, listed: boolean, state: Ge
   if (m.type === 'user') {
     const { text, toolResult } = textOf(m);
     if (text.includes(snapshotMarker)) {
+      if (ctx.telemetry) return [];
       const summaryChars = text.length;
       const pre = state.lastPrompt;
       const share = state.cachedShare ?? 0;
@@ -192,4 +201,59 @@ export function parseGeminiDocument(raw: unknown, state: GeminiFileState, ctx: G
   });
   Object.assign(state, fresh);
   return ok(events);
+}
+
+export interface TelemetryContext {
+  fileId: number;
+}
+
+/** One log record of the local telemetry file (see the header). */
+export function parseGeminiTelemetry(text: string, state: GeminiFileState, ctx: TelemetryContext): RecordOutcome {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { status: 'malformed', events: [], reason: 'telemetry record is not JSON' };
+  }
+  const p = telemetryRecordSchema.safeParse(raw);
+  if (!p.success) return { status: 'skipped', events: [] };
+  const a = p.data.attributes;
+  const ts = Date.parse(a['event.timestamp']);
+  if (!Number.isFinite(ts)) return rejected('telemetry: bad timestamp');
+  const sessionId = a['session.id'];
+  const uid = `gemini:${sessionId}:telemetry:${a['event.name']}:${a['event.timestamp']}:${a.prompt_id ?? ''}`;
+  const base = { agent: 'gemini' as const, fileId: ctx.fileId, sessionId, timestamp: ts, uid };
+  if (a['event.name'] === 'gemini_cli.api_response') {
+    if (!a.role || a.role === 'main') return { status: 'skipped', events: [] };
+    const input = a.input_token_count ?? 0;
+    const tokens = geminiTokens({ input, output: a.output_token_count ?? 0, cached: a.cached_content_token_count, thoughts: a.thoughts_token_count, tool: a.tool_token_count });
+    if (a.role === 'utility_compressor') {
+      const pending = (state.pending ??= {});
+      const acc = (pending[sessionId] ??= { tokens: { input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 } });
+      acc.tokens.input += tokens.input;
+      acc.tokens.output += tokens.output;
+      acc.tokens.cacheRead += tokens.cacheRead;
+      acc.model = a.model ?? acc.model;
+      return ok([{ ...base, kind: 'activity' }]);
+    }
+    return ok([{ ...base, kind: 'usage', model: a.model ?? 'unknown', dedupeKey: uid, tokens, sidechain: true, provider: 'google' }]);
+  }
+  if (a['event.name'] === 'gemini_cli.chat_compression') {
+    const calls = state.pending?.[sessionId];
+    if (state.pending) delete state.pending[sessionId];
+    const pre = a.tokens_before ?? undefined;
+    const post = a.tokens_after ?? undefined;
+    const event: CompactionEvent = {
+      ...base,
+      kind: 'compaction',
+      trigger: 'auto',
+      preTokens: pre,
+      postTokens: post,
+      droppedTokens: pre !== undefined && post !== undefined ? Math.max(0, pre - post) : undefined,
+      extraTokens: calls?.tokens,
+      model: calls?.model,
+    };
+    return ok([event]);
+  }
+  return { status: 'skipped', events: [] };
 }

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { envOf, homeOf, resolveRoots, type RootOptions } from '../roots';
+import { envOf, expandHome, homeOf, resolveRoots, type RootOptions } from '../roots';
 
 export type GeminiRootOptions = RootOptions;
 
@@ -23,6 +23,37 @@ export function isChatName(name: string): boolean {
 }
 
 const projectsSchema = z.object({ projects: z.record(z.string(), z.string()) });
+
+const settingsSchema = z.object({
+  telemetry: z.object({ enabled: z.boolean().optional(), target: z.string().optional(), outfile: z.string().optional() }).optional(),
+});
+
+/**
+ * The telemetry file of a Gemini home: `settings.json` with `telemetry.enabled`, target `local`
+ * and an absolute (or `~`) `outfile`. The compression calls appear only there.
+ */
+export function telemetryOutfile(geminiHome: string, home: string): string | undefined {
+  try {
+    const p = settingsSchema.safeParse(JSON.parse(fs.readFileSync(path.join(geminiHome, 'settings.json'), 'utf8')));
+    const t = p.success ? p.data.telemetry : undefined;
+    if (!t?.enabled || (t.target !== undefined && t.target !== 'local') || !t.outfile) return undefined;
+    const file = expandHome(t.outfile, home);
+    return path.isAbsolute(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Gemini home a chat file lives in: `<home>/tmp/<project>/chats/[<parent>/]<file>`. */
+export function geminiHomeOfChat(chatFile: string): string | undefined {
+  const parts = chatFile.split(path.sep);
+  const chats = parts.lastIndexOf('chats');
+  return chats >= 3 && parts[chats - 2] === 'tmp' ? parts.slice(0, chats - 2).join(path.sep) || path.sep : undefined;
+}
+
+export function isChatPath(file: string): boolean {
+  return isChatName(path.basename(file)) && geminiHomeOfChat(file) !== undefined;
+}
 
 /** Project slug (folder under tmp/) → absolute project root, from `projects.json`. */
 export function projectRoots(geminiHome: string): Map<string, string> {

@@ -47,6 +47,27 @@ export const setSchema = z.object({
   }),
 });
 
+const telemetryCount = tokenCountSchema.optional().nullable();
+
+/** An OpenTelemetry log record of the local telemetry file (`attributes` only). */
+export const telemetryRecordSchema = z.object({
+  attributes: z.object({
+    'event.name': z.string().max(200),
+    'session.id': z.string().min(1).max(200),
+    'event.timestamp': z.string().max(40),
+    model: z.string().max(200).optional().nullable(),
+    role: z.string().max(100).optional().nullable(),
+    prompt_id: z.string().max(300).optional().nullable(),
+    input_token_count: telemetryCount,
+    output_token_count: telemetryCount,
+    cached_content_token_count: telemetryCount,
+    thoughts_token_count: telemetryCount,
+    tool_token_count: telemetryCount,
+    tokens_before: telemetryCount,
+    tokens_after: telemetryCount,
+  }),
+});
+
 /** The older one-document session file. */
 export const documentSchema = z.object({
   sessionId: z.string().min(1).max(200),
