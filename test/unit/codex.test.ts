@@ -88,6 +88,17 @@ describe('Codex CLI source on the real fixtures', () => {
     );
     for (const c of s.compactions) assert.ok(c.callDedupeKey && e.meter.hasResponse(c.callDedupeKey), 'the summarisation call is a counted response');
     assert.equal(s.compactions[0]?.preTokens, 240000);
+    // What follows each compacted record in the file: Codex's estimate of the new context (a
+    // token_count without input) and the ContextCompaction item with its times.
+    const records = fs.readFileSync(rollout(dir), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; payload?: any });
+    const expected = records.flatMap((r, i) => {
+      if (r.type !== 'compacted') return [];
+      const after = records.slice(i + 1);
+      const estimate = after.find((x) => x.payload?.type === 'token_count' && x.payload.info?.last_token_usage?.input_tokens === 0);
+      const item = after.find((x) => x.payload?.type === 'item_completed' && x.payload.item?.type === 'ContextCompaction');
+      return [[estimate!.payload.info.last_token_usage.total_tokens, item!.payload.completed_at_ms - item!.payload.started_at_ms]];
+    });
+    assert.deepEqual(s.compactions.map((c) => [c.postTokens, c.durationMs]), expected);
   });
 
   it('resume-3-turns: three prompts, one session, model from turn_context, priced as OpenAI', () => {

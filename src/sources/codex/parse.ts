@@ -10,7 +10,10 @@
  * - The model comes from `turn_context` (or `thread_settings_applied`); the session from the
  *   record's `session_id`, else `session_meta`, else the file name.
  * - `compacted` is a compaction; its summarisation call is the record named by
- *   `compaction_response_id`, already counted as usage.
+ *   `compaction_response_id`, already counted as usage. The compaction is completed by the lines
+ *   that follow it — the estimated size of the new context (a `token_count` whose
+ *   `last_token_usage` has no input) and the `ContextCompaction` item with its times — and is
+ *   emitted then, or at the next request or turn when those lines are missing.
  * - A user message (`item_completed` UserMessage, or older `user_message`) starts a turn; every
  *   other timestamped line is agent activity.
  */
@@ -53,6 +56,8 @@ export interface CodexFileState {
   /** Lines handed to the parser so far (identity of lines without `ordinal`). */
   line: number;
   lastPrompt?: { text: string; ts: number };
+  /** A `compacted` record waiting for the lines that complete it. */
+  pendingCompaction?: CompactionEvent;
 }
 
 export function initialCodexFileState(sessionId = 'unknown'): CodexFileState {
@@ -122,11 +127,13 @@ export function parseCodexLine(line: string, state: CodexFileState, ctx: CodexPa
     case 'token_usage_record': {
       const p = tokenUsageRecordSchema.safeParse(r.payload);
       if (!p.success) return rejected(`token_usage_record: ${p.error.issues[0]?.message ?? 'invalid'}`);
+      const flushed = flushCompaction(state);
       state.records = true;
       const owner = p.data.session_id || state.sessionId;
       const tokens = codexTokens(p.data.usage);
       state.lastContext = p.data.usage.input_tokens;
       return ok([
+        ...flushed,
         {
           ...base(),
           kind: 'usage',
@@ -143,7 +150,8 @@ export function parseCodexLine(line: string, state: CodexFileState, ctx: CodexPa
     case 'compacted': {
       const p = compactedSchema.safeParse(r.payload);
       if (!p.success) return rejected(`compacted: ${p.error.issues[0]?.message ?? 'invalid'}`);
-      const event: CompactionEvent = {
+      const flushed = flushCompaction(state);
+      state.pendingCompaction = {
         ...base(),
         kind: 'compaction',
         trigger: 'unknown',
@@ -152,7 +160,7 @@ export function parseCodexLine(line: string, state: CodexFileState, ctx: CodexPa
         callDedupeKey: p.data.compaction_response_id ? `codex:${state.sessionId}:${p.data.compaction_response_id}` : undefined,
         model: state.model,
       };
-      return ok([event]);
+      return ok(flushed);
     }
     case 'event_msg':
       return parseEventMsg(r.payload, state, ctx, base, activity);
@@ -177,6 +185,13 @@ function parseEventMsg(
   switch (m.type) {
     case 'token_count': {
       if (!m.info) return activity();
+      const last = m.info.last_token_usage;
+      const pending = state.pendingCompaction;
+      if (pending && last && last.input_tokens === 0 && (last.total_tokens ?? 0) > 0) {
+        // No request: Codex's estimate of the context the compaction left.
+        pending.postTokens = last.total_tokens ?? undefined;
+        if (pending.preTokens !== undefined && pending.postTokens !== undefined) pending.droppedTokens = Math.max(0, pending.preTokens - pending.postTokens);
+      }
       const now = cumulative(m.info.total_token_usage);
       const prev = state.lastTotal;
       state.lastTotal = now;
@@ -215,7 +230,14 @@ function parseEventMsg(
       return activity();
     case 'item_completed':
       if (m.item?.type === 'UserMessage') return prompt(textOf(m.item.content), state, ctx, base);
+      if (m.item?.type === 'ContextCompaction' && state.pendingCompaction) {
+        if (m.started_at_ms && m.completed_at_ms) state.pendingCompaction.durationMs = Math.max(0, m.completed_at_ms - m.started_at_ms);
+        return ok([...flushCompaction(state), { ...base(), kind: 'activity' }]);
+      }
       return activity();
+    case 'task_started':
+    case 'task_complete':
+      return ok([...flushCompaction(state), { ...base(), kind: 'activity' }]);
     case 'user_message':
       return prompt(m.message ?? '', state, ctx, base);
     default:
@@ -230,4 +252,11 @@ function prompt(text: string, state: CodexFileState, ctx: CodexParseContext, bas
   if (last && last.text === text && Math.abs(b.timestamp - last.ts) < 2000) return ok([{ ...b, kind: 'activity' }]);
   state.lastPrompt = { text, ts: b.timestamp };
   return ok([{ ...b, kind: 'prompt', text: ctx.keepPromptText ? promptLabel(text) : '' }]);
+}
+
+/** The waiting compaction, if any, as events (and no longer waiting). */
+function flushCompaction(state: CodexFileState): CompactionEvent[] {
+  const c = state.pendingCompaction;
+  state.pendingCompaction = undefined;
+  return c ? [c] : [];
 }
