@@ -14,7 +14,8 @@
  * - Compactions: Cline's auto-condense is an ordinary request followed by a `summarizeTask` tool
  *   row (manual: an `ask: "condense"` row), so the request before it is the dead weight; Roo's
  *   `condense_context` call is in no request row, only its cost is recorded (the tokens are
- *   estimated); `sliding_window_truncation` drops context without a call.
+ *   estimated); `sliding_window_truncation` drops context without a call; Cline 4.x reports its
+ *   compaction as a `compaction` row (`status: "completed"`, token counts estimated by Cline).
  */
 import { z } from 'zod';
 import type { AgentId, CompactionEvent, MeterEvent, TokenCounts } from '../core/usage';
@@ -111,6 +112,19 @@ function toolName(text: string | null | undefined): string | undefined {
   }
 }
 
+const compactionRowSchema = z.object({ status: z.string().max(50), mode: z.string().max(50).optional().nullable(), tokensBefore: count, tokensAfter: count });
+
+/** A completed Cline 4.x `compaction` row (started, skipped, failed and cancelled ones are not compactions). */
+function compactionRow(text: string | null | undefined): z.infer<typeof compactionRowSchema> | undefined {
+  if (!text) return undefined;
+  try {
+    const p = compactionRowSchema.safeParse(JSON.parse(text));
+    return p.success && p.data.status === 'completed' ? p.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const usageRows = new Set(['api_req_started', 'deleted_api_reqs', 'subagent_usage']);
 
 export function uiMessageEvents(rows: readonly unknown[], ctx: UiContext): UiResult {
@@ -182,6 +196,11 @@ export function uiMessageEvents(rows: readonly unknown[], ctx: UiContext): UiRes
         model: lastRequestModel,
       };
       events.push(c);
+      return;
+    }
+    if (say === 'compaction') {
+      const c = compactionRow(m.text);
+      if (c) events.push({ ...base, kind: 'compaction', trigger: c.mode === 'manual' ? 'manual' : c.mode === 'auto' ? 'auto' : 'unknown', preTokens: c.tokensBefore ?? undefined, postTokens: c.tokensAfter ?? undefined, model: lastRequestModel });
       return;
     }
     if (say === 'sliding_window_truncation' && m.contextTruncation) {

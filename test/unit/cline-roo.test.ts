@@ -130,6 +130,28 @@ describe('Roo Code source (hand-made samples from its source)', () => {
     assert.equal(truncation.droppedTokens, 70000);
   });
 
+  it('skips and counts a broken row without losing the rest; a Cline 4.x compaction row is a compaction', () => {
+    const root = tempDir();
+    copyTree(rooStorage, root);
+    const file = path.join(root, 'tasks', rooTask, 'ui_messages.json');
+    const rows = json(file) as unknown[];
+    const extra = [
+      { ts: '1763831600000', type: 'say', say: 'api_req_started', text: '{"tokensIn":1}' },
+      { ts: 1763831600001, type: 'say', say: 'api_req_started', text: '{"tokensIn":' },
+      { ts: 1763831600002, type: 'say', say: 'compaction', text: JSON.stringify({ status: 'completed', mode: 'auto', tokensBefore: 150000, tokensAfter: 12000 }) },
+      { ts: 1763831600003, type: 'say', say: 'compaction', text: JSON.stringify({ status: 'started', mode: 'auto' }) },
+    ];
+    fs.writeFileSync(file, JSON.stringify([...rows, ...extra]));
+    const e = engineFor('roo', [root]);
+    e.scan();
+    assert.equal(e.health().byAgent.roo?.rejected, 2);
+    const ref = referenceUiTotals(rooStorage, 'roo').get(rooTask)!;
+    assert.deepEqual(buckets(sessions(e).get(rooTask)), { input: ref.input, output: ref.output, cacheWrite: ref.cacheWrite, cacheRead: ref.cacheRead });
+    const s = e.meter.sessions.get(`roo:${rooTask}`)!;
+    assert.equal(s.compactions.length, 3);
+    assert.ok(s.compactions.some((c) => c.preTokens === 150000 && c.postTokens === 12000 && c.trigger === 'auto'));
+  });
+
   it('older Roo rows without apiProtocol keep the raw tokensIn (Cline semantics)', () => {
     const root = tempDir();
     copyTree(rooStorage, root);

@@ -114,6 +114,27 @@ describe('Gemini CLI source on the real fixtures', () => {
     assert.equal(report.requests, 6);
   });
 
+  it('a subagent’s chat (chats/<parent>/<id>.jsonl) belongs to the parent session, as sidechain work', () => {
+    const copy = tempDir();
+    copyTree(home('single-turn-tool-call'), copy);
+    const chats = path.join(copy, 'tmp', 'work', 'chats');
+    const parent = 'b50e7be0-7c18-40b8-9749-eb6e7e85359c';
+    const sub = fs
+      .readFileSync(path.join(chats, 'session-2026-11-22T18-59-b50e7be0.jsonl'), 'utf8')
+      .replaceAll(parent, 'c0ffee00-0000-4000-8000-000000000001')
+      .replaceAll('"id":"', '"id":"sub-');
+    fs.mkdirSync(path.join(chats, parent));
+    fs.writeFileSync(path.join(chats, parent, 'c0ffee00-0000-4000-8000-000000000001.jsonl'), sub);
+    const e = engineFor(copy);
+    e.scan();
+    const got = sessions(e);
+    assert.deepEqual([...got.keys()], [parent]);
+    const one = referenceGeminiTotals(home('single-turn-tool-call')).get(parent)!;
+    assert.deepEqual(buckets(got.get(parent)), { input: 2 * one.input, output: 2 * one.output, cacheWrite: 0, cacheRead: 2 * one.cacheRead });
+    assert.equal(got.get(parent)?.requests, 4);
+    assert.equal(e.meter.sessions.get(`gemini:${parent}`)?.prompts.length, 1, 'the subagent’s task is not a user prompt');
+  });
+
   it('groups the stray file a resume leaves behind into the same session', () => {
     const got = reportFor(home('resume-and-auto-compression'));
     assert.deepEqual([...got.keys()], [compressed]);

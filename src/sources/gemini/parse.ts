@@ -45,6 +45,8 @@ export interface GeminiParseContext {
   fileKey: string;
   /** Session id when no header named one (file name stem). */
   fallbackSessionId: string;
+  /** A subagent's chat (`chats/<parent>/<id>.jsonl`): its work belongs to the parent session. */
+  parentSessionId?: string;
   project?: string;
   keepPromptText: boolean;
   /** The Gemini home has a local telemetry file: compressions are measured there, not estimated here. */
@@ -87,7 +89,8 @@ function messageEvents(m: GeminiMessage, uid: string, listed: boolean, state: Ge
   const ts = Date.parse(m.timestamp);
   if (!Number.isFinite(ts)) return [];
   state.maxTs = Math.max(state.maxTs, ts);
-  const sessionId = sessionOf(state, ctx);
+  const ownSession = sessionOf(state, ctx);
+  const sessionId = ctx.parentSessionId ?? ownSession;
   const base = { agent: 'gemini' as const, fileId: ctx.fileId, sessionId, timestamp: ts, project: ctx.project, uid };
   if (m.type === 'gemini' && m.tokens) {
     if (m.model) state.model = m.model;
@@ -98,9 +101,9 @@ function messageEvents(m: GeminiMessage, uid: string, listed: boolean, state: Ge
         ...base,
         kind: 'usage',
         model: m.model ?? state.model ?? 'unknown',
-        dedupeKey: `gemini:${sessionId}:${m.id}`,
+        dedupeKey: `gemini:${ownSession}:${m.id}`,
         tokens: geminiTokens(m.tokens),
-        sidechain: false,
+        sidechain: ctx.parentSessionId !== undefined,
         provider: 'google',
         upsert: true,
       },
@@ -137,7 +140,7 @@ function messageEvents(m: GeminiMessage, uid: string, listed: boolean, state: Ge
       return [event];
     }
     if (listed) return [];
-    if (toolResult || text.length === 0) return [{ ...base, kind: 'activity' }];
+    if (toolResult || text.length === 0 || ctx.parentSessionId) return [{ ...base, kind: 'activity' }];
     return [{ ...base, uid: `gemini:${sessionId}:${m.id}`, kind: 'prompt', text: ctx.keepPromptText ? promptLabel(text) : '' }];
   }
   return listed ? [] : [{ ...base, kind: 'activity' }];
@@ -184,7 +187,7 @@ export function parseGeminiLine(raw: Record<string, unknown>, state: GeminiFileS
   const ts = h.data.startTime ? Date.parse(h.data.startTime) : NaN;
   if (!Number.isFinite(ts)) return ok([]);
   state.maxTs = Math.max(state.maxTs, ts);
-  return ok([{ agent: 'gemini', kind: 'activity', fileId: ctx.fileId, sessionId: h.data.sessionId, timestamp: ts, project: ctx.project, uid }]);
+  return ok([{ agent: 'gemini', kind: 'activity', fileId: ctx.fileId, sessionId: ctx.parentSessionId ?? h.data.sessionId, timestamp: ts, project: ctx.project, uid }]);
 }
 
 /** The older one-document session file, read whole each time it changes. */

@@ -57,6 +57,7 @@ export function createGeminiSource(rootOptions: GeminiRootOptions = {}): AgentSo
         fileId,
         fileKey: `${path.basename(path.dirname(file.path))}/${name}`,
         fallbackSessionId: name.replace(/\.jsonl?$/, ''),
+        parentSessionId: path.basename(path.dirname(file.path)) === 'chats' ? undefined : path.basename(path.dirname(file.path)),
         project: file.projectHint,
         keepPromptText: options.keepPromptText,
         telemetry: outfile !== undefined && fs.existsSync(outfile),
