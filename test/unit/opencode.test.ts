@@ -148,6 +148,8 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
       JSON.stringify({ ...data, time: { created: 1795374499000 }, tokens: { total: 10, input: 7, output: 2, reasoning: 1, cache: { read: 0, write: 0 } } }),
     ]);
     db.run("INSERT INTO message (id, session_id, time_created, time_updated, data) VALUES ('msg_bad', 'ses_dfb577022ffeeWdsF6f5Trpsi8', 1795374499001, 1795374499001, '{not json')");
+    // OpenCode bumps the session with its messages (and keeps running totals on it).
+    db.run("UPDATE session SET time_updated = 1795374499002 WHERE id = 'ses_dfb577022ffeeWdsF6f5Trpsi8'");
     db.close();
     e.poll();
     const after = sessions(e).get('ses_dfb577022ffeeWdsF6f5Trpsi8');

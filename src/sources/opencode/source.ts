@@ -26,7 +26,7 @@ export function initialOpenCodeState(): OpenCodeState {
   return { walSize: 0, walMtimeMs: 0, maxUpdated: 0, sessions: {} };
 }
 
-/** Rows updated this long before the newest one seen are read again (writers' clocks, slow commits). */
+/** Sessions and messages updated this long before the newest seen are read again (slow commits). */
 const rereadSlackMs = 60_000;
 const partBatch = 200;
 
@@ -94,8 +94,14 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
       const start = replaced ? initialOpenCodeState() : state;
       const since = start.maxUpdated > 0 ? start.maxUpdated - rereadSlackMs : -1;
       const read = withReadOnlyDatabase<Snapshot>(file.path, (db) => {
-        const sessions = db.all('SELECT id, parent_id, directory FROM session');
-        const messages = db.all('SELECT id, session_id, time_created, time_updated, data FROM message WHERE time_updated >= ? ORDER BY time_created, id', [since]);
+        const sessions = db.all('SELECT id, parent_id, directory, time_updated FROM session');
+        // First read: everything. Then only the sessions OpenCode touched since (it bumps a
+        // session's time_updated with its messages), through the (session_id, …) index.
+        const touched = sessions.filter((r) => typeof r.time_updated === 'number' && r.time_updated >= since).flatMap((r) => (typeof r.id === 'string' ? [r.id] : []));
+        const messages =
+          since < 0
+            ? db.all('SELECT id, session_id, time_created, time_updated, data FROM message ORDER BY time_created, id')
+            : touched.flatMap((id) => db.all('SELECT id, session_id, time_created, time_updated, data FROM message WHERE session_id = ? AND time_updated >= ? ORDER BY time_created, id', [id, since]));
         const userIds = messages.filter((m) => typeof m.data === 'string' && m.data.includes('"role":"user"')).flatMap((m) => (typeof m.id === 'string' ? [m.id] : []));
         const parts: unknown[] = [];
         for (let i = 0; i < userIds.length; i += partBatch) {
@@ -118,6 +124,10 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
         return p.success ? [p.data] : [];
       });
       rootsOf(sessionRows, next.sessions);
+      for (const r of read.value.sessions) {
+        const t = (r as { time_updated?: unknown }).time_updated;
+        if (typeof t === 'number') next.maxUpdated = Math.max(next.maxUpdated, t);
+      }
       const ctx: OpenCodeParseContext = { fileId, keepPromptText: options.keepPromptText, sessions: next.sessions, parts: new Map() };
       for (const r of read.value.parts) {
         const p = partRowSchema.safeParse(r);
