@@ -130,7 +130,7 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
     assert.deepEqual(buckets(got.get(row.id)), { input: 3878, output: 51 + 128, cacheWrite: 0, cacheRead: 11584 });
   });
 
-  it('follows rows as OpenCode writes them: a step rewritten in place replaces its tokens, a new one adds', () => {
+  it('follows rows as OpenCode writes them: a step rewritten in place replaces its tokens, a new one adds', async () => {
     const dir = singleTurnDatabase();
     const e = engineFor(dir);
     e.scan();
@@ -152,6 +152,10 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
     db.run("UPDATE session SET time_updated = 1795374499002 WHERE id = 'ses_dfb577022ffeeWdsF6f5Trpsi8'");
     db.close();
     e.poll();
+    // Reads of one database are at least 250 ms apart (OpenCode writes many times a second):
+    // a change inside that interval is read by the next poll.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    e.poll();
     const after = sessions(e).get('ses_dfb577022ffeeWdsF6f5Trpsi8');
     assert.ok(before && after);
     assert.equal(after.tokens.output, before.tokens.output + 100 + 3);
@@ -160,7 +164,7 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
     assert.equal(e.health().byAgent.opencode?.malformed, 1);
   });
 
-  it('a change only in the write-ahead log is seen by polling; a torn frame being written is ignored', () => {
+  it('a change only in the write-ahead log is seen by polling; a torn frame being written is ignored', async () => {
     const dir = walFixture();
     const e = engineFor(dir);
     e.scan();
@@ -172,6 +176,7 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
     // Half a frame, as a writer leaves it mid-write: its checksum fails, SQLite ignores it.
     fs.appendFileSync(`${db}-wal`, Buffer.alloc(1000, 7));
     assert.equal(source.changedBeside?.({ path: db }, state), true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     e.poll();
     assert.deepEqual(sessions(e), before);
     assert.equal(e.health().byAgent.opencode?.unreadableFiles, 0);

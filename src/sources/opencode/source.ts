@@ -58,7 +58,15 @@ function rootsOf(rows: readonly { id: string; parent_id: string | null; director
   }
 }
 
+/**
+ * OpenCode writes its WAL many times a second while a step streams, and each read rebuilds the WAL
+ * index from the whole `-wal` file: reads of one database are at least this far apart. A change
+ * skipped meanwhile is read on the next file event or poll.
+ */
+const minReadIntervalMs = 250;
+
 export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): AgentSource<OpenCodeState> {
+  const lastReadAt = new Map<string, number>();
   return {
     id: 'opencode',
     label: 'OpenCode',
@@ -90,6 +98,9 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
       const walMtimeMs = wal?.mtimeMs ?? 0;
       const same = st.size === cursor.size && st.mtimeMs === cursor.mtimeMs && st.ino === cursor.ino && walSize === state.walSize && walMtimeMs === state.walMtimeMs;
       if (same) return result(cursor, state);
+      const now = Date.now();
+      if (cursor.ino !== 0 && now - (lastReadAt.get(file.path) ?? 0) < minReadIntervalMs) return result(cursor, state);
+      lastReadAt.set(file.path, now);
       const replaced = cursor.ino !== 0 && st.ino !== cursor.ino;
       const start = replaced ? initialOpenCodeState() : state;
       const since = start.maxUpdated > 0 ? start.maxUpdated - rereadSlackMs : -1;
