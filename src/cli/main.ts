@@ -150,6 +150,7 @@ function humanReport(r: Report): string {
   const lines = [formatTable(headers, rows, numeric), ''];
   lines.push(`Prices: ${r.priceTable}. Times in ${r.range.timeZone}.`);
   if (r.totals.costUSD.clientReported > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.clientReported)} client-reported (models the price table lacks).`);
+  if (r.totals.costUSD.estimated > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.estimated)} estimated (compaction calls no record shows, e.g. Gemini CLI without its telemetry file).`);
   if (r.totals.costUSD.auxiliary > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.auxiliary)} of auxiliary calls (compactions, …) seen only in the agent's own totals.`);
   if (r.totals.unpriced.tokens > 0)
     lines.push(`Unpriced: ${formatTokens(r.totals.unpriced.tokens)} tokens of ${r.totals.unpriced.models.join(', ')} — costs marked ≥ are lower bounds. Add prices with taximeter.prices.`);

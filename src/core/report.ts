@@ -60,7 +60,7 @@ export interface Report {
   range: { since: string | null; until: string | null; timeZone: string };
   priceTable: string;
   /** What each cost figure is: see README. */
-  provenance: { api: string; clientReported: string; auxiliary: string; time: string };
+  provenance: { api: string; clientReported: string; estimated: string; auxiliary: string; time: string };
   sessions: ReportSession[];
   totals: ReportFigures & { sessions: number };
   by?: GroupBy;
@@ -151,7 +151,8 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
     priceTable: priceTableLabel(),
     provenance: {
       api: 'computed: tokens from the transcripts × list prices of the price table (or your overrides); client-reported where the table has no price and the agent recorded its own cost',
-      clientReported: "the agent's own recorded cost (Claude Code cost-state), shared among that model's requests",
+      clientReported: "the agent's own recorded cost where the table has no price: Claude Code cost-state (shared among that model's requests), Cline, Roo Code and OpenCode per request",
+      estimated: 'compaction calls no record shows (Gemini CLI without its telemetry file): tokens estimated from the context they read, priced from the table',
       auxiliary: "calls only the agent's own totals show (compaction summaries, …): its totals minus the transcript, priced like the rest",
       time: 'measured from transcript timestamps; busy = from each prompt to the last agent event before the next prompt',
     },
