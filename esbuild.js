@@ -21,13 +21,20 @@ const problemMatcher = {
   },
 };
 
+// Keys the CLI's warm report cache to the code that wrote it.
+const pkg = require('./package.json');
+const define = { __TAXIMETER_BUILD__: JSON.stringify(`${pkg.version}+${Date.now().toString(36)}`) };
+
 const common = { bundle: true, minify: production, sourcemap: !production, sourcesContent: false, logLevel: 'warning', plugins: [problemMatcher] };
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   { ...common, entryPoints: ['src/engine/worker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: ['src/engine/parse-worker.ts'], outfile: 'dist/parse-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
-  { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: { main: 'webview/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: { main: 'webview/styles.css' }, outdir: 'dist/webview', loader: { '.css': 'css' } },
+  { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, define },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js', platform: 'node', format: 'cjs', target: 'node20', define },
 ];
 
 /** WebAssembly the bundles load at run time from their own folder (dist/). */
@@ -38,7 +45,7 @@ async function main() {
   const path = require('node:path');
   fs.mkdirSync('dist', { recursive: true });
   for (const asset of wasmAssets) fs.copyFileSync(asset, path.join('dist', path.basename(asset)));
-  const entries = builds.filter((b) => fs.existsSync(b.entryPoints[0]));
+  const entries = builds.filter((b) => Object.values(b.entryPoints).every((e) => fs.existsSync(e)));
   if (watch) {
     for (const b of entries) await (await esbuild.context(b)).watch();
   } else {

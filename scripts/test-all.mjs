@@ -52,12 +52,17 @@ const npx = (bin) => path.join(root, 'node_modules', '.bin', bin);
 gate('check-types', npx('tsc'), ['--noEmit', '-p', '.']);
 if (fs.existsSync(path.join(root, 'webview', 'tsconfig.json'))) gate('check-types (webview)', npx('tsc'), ['--noEmit', '-p', 'webview']);
 gate('lint', npx('eslint'), ['.']);
-const compiled = gate('compile tests', npx('tsc'), ['-p', '.']);
+gate('check-types (webview tests)', npx('tsc'), ['--noEmit', '-p', 'test/webview']);
+const compiled = gate('compile tests', npx('tsc'), ['-p', '.']) && gate('compile webview tests', npx('tsc'), ['-p', 'test/webview']);
 if (compiled) {
   const unit = run('unit tests', npx('mocha'), []);
   mochaCounts('unit tests', unit.out, unit.code);
 }
 const built = gate('build', process.execPath, ['esbuild.js']);
+if (built && compiled) {
+  const wv = run('webview tests (real Chromium)', npx('mocha'), ['--no-config', '--timeout', '60000', 'out/test/webview/**/*.test.js']);
+  mochaCounts('webview tests', wv.out, wv.code);
+}
 if (built && compiled) {
   // The real VS Code host (cached after the first install) and the real Claude Code client.
   const host = path.join(sharedDir(root), 'vscode-host', 'install.sh');
@@ -85,6 +90,15 @@ if (built && compiled) {
   } else {
     failed++;
     problems.push(`integration (no results, exit ${it.code})`);
+  }
+}
+if (built) {
+  const shots = fs.mkdtempSync(path.join(os.tmpdir(), 'taximeter-shots-'));
+  const r = run('cost panel in the real workbench, light and dark (screenshots)', process.execPath, ['scripts/screenshots.mjs'], { TAXIMETER_SHOTS_DIR: shots });
+  if (r.code === 0) passed++;
+  else {
+    failed++;
+    problems.push('panel screenshots');
   }
 }
 if (problems.length > 0) console.log(`\nFailed: ${problems.join('; ')}`);

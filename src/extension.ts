@@ -7,10 +7,15 @@ import * as vscode from 'vscode';
 import type { EngineSettings } from './engine/worker-protocol';
 import { CommandId } from './vscode/commands';
 import { showSessions } from './vscode/commands/show-sessions';
-import { configSection, readSettings, type Settings } from './vscode/config';
+import { configSection, planSettings, readSettings, type Settings } from './vscode/config';
+import { exportReport, type ExportArgs } from './vscode/commands/export-report';
+import { TaskManager } from './vscode/tasks';
+import { BudgetAlerts } from './vscode/budget-alerts';
 import { EngineClient, workerPathFor, type StatusMessage } from './vscode/engine-client';
-import { createLog, guard } from './vscode/log';
+import { createLog, guard, guardResult } from './vscode/log';
+import { PanelHost, panelViewType } from './vscode/panel-host';
 import { StatusBar } from './vscode/status-bar';
+import { panelScopeSchema } from './protocol/panel-messages';
 
 /** What the extension exports (used by the integration tests; stable enough for other extensions). */
 export interface TaximeterApi {
@@ -20,10 +25,20 @@ export interface TaximeterApi {
   /** Resolves with the first status message that satisfies `predicate`. */
   waitForStatus(predicate: (s: StatusMessage) => boolean, timeoutMs?: number): Promise<StatusMessage>;
   engine: EngineClient;
+  /** The open cost panel, if any. */
+  panel(): PanelHost | undefined;
+  tasks: TaskManager;
+  /** How long `activate` took (ms). */
+  activationMs: number;
 }
 
-function engineSettings(s: Settings, context: vscode.ExtensionContext): EngineSettings {
+function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: TaskManager): EngineSettings {
   return {
+    tasks: [...tasks.list()],
+    plan: planSettings(s),
+    sessionHourRate: s.sessionHourRate,
+    includePrompts: s.privacy.promptText,
+    budgets: s.budget,
     claudeConfigDirs: s.claudeCode.configDirs,
     idleMs: s.idleThresholdMinutes * 60_000,
     priceOverrides: s.prices,
@@ -34,14 +49,19 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext): EngineSe
     statusBarAgents: s.statusBar.agents,
     // Cline and Roo Code keep their tasks beside our own storage, in this editor's globalStorage.
     globalStorageDirs: [path.dirname(context.globalStorageUri.fsPath)],
+    prematureShare: s.prematureCompactionPercent / 100,
   };
 }
 
 export function activate(context: vscode.ExtensionContext): TaximeterApi {
+  const activationStart = performance.now();
   const log = createLog();
   const statusBar = new StatusBar();
   const engine = new EngineClient(workerPathFor(context.extensionPath), log);
-  context.subscriptions.push(log, statusBar, engine);
+  const tasks = new TaskManager(log);
+  const alerts = new BudgetAlerts(context.workspaceState);
+  context.subscriptions.push(log, statusBar, engine, tasks);
+  const configure = (): void => engine.configure(engineSettings(readSettings(log), context, tasks));
 
   const waiters = new Set<{ predicate: (s: StatusMessage) => boolean; resolve: (s: StatusMessage) => void }>();
   let progressDone: (() => void) | undefined;
@@ -49,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     engine.onStatus(
       guard(log, 'status update', (msg: StatusMessage) => {
         statusBar.update(msg);
+        alerts.check(msg.summary.budgets);
         const scanning = msg.scan.phase === 'cold' || msg.scan.phase === 'warm';
         if (scanning && !progressDone) {
           void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Taximeter: reading agent history' }, () => new Promise<void>((resolve) => (progressDone = resolve)));
@@ -67,11 +88,38 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     engine.onFailure(guard(log, 'scanner failure', (reason: string) => statusBar.fail(reason))),
     vscode.workspace.onDidChangeConfiguration(
       guard(log, 'settings change', (e: vscode.ConfigurationChangeEvent) => {
-        if (e.affectsConfiguration(configSection)) engine.configure(engineSettings(readSettings(log), context));
+        if (e.affectsConfiguration(configSection)) configure();
       }),
     ),
-    vscode.workspace.onDidChangeWorkspaceFolders(guard(log, 'workspace change', () => engine.configure(engineSettings(readSettings(log), context)))),
+    vscode.workspace.onDidChangeWorkspaceFolders(guard(log, 'workspace change', configure)),
+    tasks.onDidChange(guard(log, 'tasks change', configure)),
+    vscode.window.onDidChangeWindowState(guard(log, 'window focus', (w: vscode.WindowState) => w.focused && tasks.reload())),
+    vscode.commands.registerCommand(CommandId.startTask, guardResult(log, CommandId.startTask, (args?: { label?: string; ref?: string }) => tasks.start(args))),
+    vscode.commands.registerCommand(CommandId.stopTask, guardResult(log, CommandId.stopTask, () => tasks.stop())),
+    vscode.commands.registerCommand(CommandId.renameTask, guardResult(log, CommandId.renameTask, (args?: { label?: string; ref?: string }) => tasks.rename(args))),
+    vscode.commands.registerCommand(CommandId.exportReport, (args?: ExportArgs) =>
+      exportReport(engine, tasks, args).catch((error: unknown) => {
+        log.error(`export: ${error instanceof Error ? error.message : String(error)}`);
+        void vscode.window.showErrorMessage(`Taximeter: the export failed: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      }),
+    ),
     vscode.commands.registerCommand(CommandId.showSessions, guard(log, CommandId.showSessions, () => showSessions(engine))),
+    vscode.commands.registerCommand(
+      CommandId.openPanel,
+      guard(log, CommandId.openPanel, (arg?: unknown) => {
+        // Optional deep link: { scope: { kind: 'today' } }.
+        const scope = panelScopeSchema.safeParse((arg as { scope?: unknown } | undefined)?.scope);
+        PanelHost.createOrShow(context, engine, log, scope.success ? scope.data : undefined);
+      }),
+    ),
+    vscode.window.registerWebviewPanelSerializer(panelViewType, {
+      deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) => {
+        PanelHost.revive(panel, context, engine, log, state);
+        return Promise.resolve();
+      },
+    }),
+    { dispose: () => PanelHost.instance?.dispose() },
     vscode.commands.registerCommand(
       CommandId.refresh,
       guard(log, CommandId.refresh, () => engine.refresh()),
@@ -79,7 +127,10 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     vscode.commands.registerCommand(CommandId.showLog, () => log.show()),
   );
 
-  engine.start(engineSettings(readSettings(log), context));
+  tasks.reload();
+  engine.start(engineSettings(readSettings(log), context, tasks));
+  const activationMs = performance.now() - activationStart;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
 
   return {
     statusText: () => statusBar.text,
@@ -97,6 +148,9 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
       });
     },
     engine,
+    panel: () => PanelHost.instance,
+    tasks,
+    activationMs,
   };
 }
 

@@ -5,16 +5,27 @@
  *                    [--by session|day|model|project|agent] [--agent ID]...
  *                    [--cache-dir DIR | --no-cache] [--tz ZONE] [--idle-minutes N]
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GroupBy, Range } from '../core/aggregate';
 import { createCalendar, type Calendar } from '../core/calendar';
 import { formatCost, formatDuration, formatTable, formatTokens } from '../core/format';
 import { buildReport, type Report, type ReportFigures } from '../core/report';
 import { agentIds, type AgentId } from '../core/usage';
+import * as fs from 'node:fs';
+import { exportReport, type ExportFormat } from '../core/export';
+import { defaultSessionHourRate, planIds, type PlanId } from '../core/plans';
+import type { WorkBy } from '../core/tasks';
+import { writeFileAtomic } from '../engine/atomic';
 import { Engine } from '../engine/engine';
+import { defaultTasksFile, loadTasks } from '../engine/task-store';
+import { defaultCacheDir, snapshotDirs, warmKey, writeWarm } from './warm';
+
+/** Bumped by the build (esbuild define); keys the CLI's warm cache to the code that wrote it. */
+declare const __TAXIMETER_BUILD__: string | undefined;
+export const cliBuild = typeof __TAXIMETER_BUILD__ === 'string' ? __TAXIMETER_BUILD__ : 'dev';
 
 const usage = `Usage: taximeter report [options]
+       taximeter export --format md|csv|json --by task|turn|session|branch|day [options] [--out FILE]
 
 Options:
   --json                 machine-readable output (schema in the README)
@@ -27,6 +38,17 @@ Options:
   --no-cache             neither read nor write the index
   --tz ZONE              time zone for days (default: the system's)
   --idle-minutes N       a gap longer than this is idle (default 5)
+  --plan ID              subscription to compare with: ${planIds.join(', ')} (default none)
+  --plan-fee USD         monthly fee of a custom plan
+  --session-hour-rate N  USD per running session-hour (default ${defaultSessionHourRate})
+
+Export options:
+  --format md|csv|json   report format (default md)
+  --by KEY               task, turn, session, branch or day (default session)
+  --out FILE             write here (atomically) instead of stdout; an existing file needs --force
+  --force                replace an existing --out file
+  --tasks-file FILE      explicit tasks (default: $TAXIMETER_DATA_DIR or ~/.local/share/taximeter/tasks.json)
+  --no-prompts           leave prompt text out
   -h, --help             this help
 `;
 
@@ -35,10 +57,21 @@ export interface CliIo {
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   now?: number;
+  /** The raw arguments, when the caller keeps a warm cache keyed by them (bin.ts). */
+  argvForCache?: readonly string[];
 }
 
 interface Args {
   command: string;
+  format: ExportFormat;
+  exportBy: WorkBy;
+  out?: string;
+  force: boolean;
+  tasksFile?: string;
+  prompts: boolean;
+  plan: PlanId;
+  planFee?: number;
+  sessionHourRate: number;
   json: boolean;
   claudeDirs: string[];
   since?: string;
@@ -54,7 +87,21 @@ interface Args {
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { command: '', json: false, claudeDirs: [], by: 'session', agents: [], noCache: false, idleMinutes: 5 };
+  const a: Args = {
+    command: '',
+    json: false,
+    claudeDirs: [],
+    by: 'session',
+    agents: [],
+    noCache: false,
+    idleMinutes: 5,
+    format: 'md',
+    exportBy: 'session',
+    force: false,
+    prompts: true,
+    plan: 'none',
+    sessionHourRate: defaultSessionHourRate,
+  };
   const rest = [...argv];
   const value = (flag: string): string => {
     const v = rest.shift();
@@ -76,8 +123,41 @@ function parseArgs(argv: readonly string[]): Args {
       case '--until': a.until = value(arg); break;
       case '--by': {
         const v = value(arg);
-        if (!['session', 'day', 'model', 'project', 'agent'].includes(v)) throw new UsageError(`--by must be session, day, model, project or agent`);
-        a.by = v as GroupBy;
+        if (a.command === 'export') {
+          if (!['task', 'turn', 'session', 'branch', 'day'].includes(v)) throw new UsageError('export --by must be task, turn, session, branch or day');
+          a.exportBy = v as WorkBy;
+        } else {
+          if (!['session', 'day', 'model', 'project', 'agent'].includes(v)) throw new UsageError(`--by must be session, day, model, project or agent`);
+          a.by = v as GroupBy;
+        }
+        break;
+      }
+      case '--format': {
+        const v = value(arg);
+        if (!['md', 'csv', 'json'].includes(v)) throw new UsageError('--format must be md, csv or json');
+        a.format = v as ExportFormat;
+        break;
+      }
+      case '--out': a.out = value(arg); break;
+      case '--force': a.force = true; break;
+      case '--tasks-file': a.tasksFile = value(arg); break;
+      case '--no-prompts': a.prompts = false; break;
+      case '--plan': {
+        const v = value(arg);
+        if (!(planIds as readonly string[]).includes(v)) throw new UsageError(`--plan must be one of ${planIds.join(', ')}`);
+        a.plan = v as PlanId;
+        break;
+      }
+      case '--plan-fee': {
+        const n = Number(value(arg));
+        if (!Number.isFinite(n) || n < 0) throw new UsageError('--plan-fee must be a number of USD');
+        a.planFee = n;
+        break;
+      }
+      case '--session-hour-rate': {
+        const n = Number(value(arg));
+        if (!Number.isFinite(n) || n < 0) throw new UsageError('--session-hour-rate must be a number of USD');
+        a.sessionHourRate = n;
         break;
       }
       case '--agent': {
@@ -114,13 +194,8 @@ function parseDay(text: string, calendar: Calendar, flag: string): number {
   return calendar.startOfDay(noon);
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.TAXIMETER_CACHE_DIR) return env.TAXIMETER_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'taximeter');
-}
 
-function humanFigures(f: ReportFigures): string[] {
+function humanFigures(f: ReportFigures & { deadWeight?: { costUSD: number; compactions: number } }): string[] {
   return [
     formatCost(f.costUSD.api, f.costUSD.lowerBound),
     formatTokens(f.tokens.input),
@@ -129,12 +204,13 @@ function humanFigures(f: ReportFigures): string[] {
     formatTokens(f.tokens.cacheRead),
     formatDuration(f.time.busySeconds * 1000),
     formatDuration(f.time.activeSeconds * 1000),
+    f.deadWeight ? `${formatCost(f.deadWeight.costUSD)}${f.deadWeight.compactions > 0 ? ` (${f.deadWeight.compactions}c)` : ''}` : '',
   ];
 }
 
 function humanReport(r: Report): string {
-  const headers = ['', 'cost', 'input', 'output', 'cache write', 'cache read', 'busy', 'active'];
-  const numeric = [false, true, true, true, true, true, true, true];
+  const headers = ['', 'cost', 'input', 'output', 'cache write', 'cache read', 'busy', 'active', 'dead weight'];
+  const numeric = [false, true, true, true, true, true, true, true, true];
   const rows: string[][] = [];
   if (r.groups) {
     headers[0] = r.by ?? '';
@@ -151,6 +227,8 @@ function humanReport(r: Report): string {
   lines.push(`Prices: ${r.priceTable}. Times in ${r.range.timeZone}.`);
   if (r.totals.costUSD.clientReported > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.clientReported)} client-reported (models the price table lacks).`);
   if (r.totals.costUSD.estimated > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.estimated)} estimated (compaction calls no record shows, e.g. Gemini CLI without its telemetry file).`);
+  if (r.totals.deadWeight.costUSD > 0)
+    lines.push(`Dead weight: ${formatCost(r.totals.deadWeight.costUSD)} (${(r.totals.deadWeight.share * 100).toFixed(1)}%) in ${r.totals.deadWeight.events.length} event(s), ${r.totals.deadWeight.compactions} compaction(s) (c)${r.totals.deadWeight.estimated ? ', partly estimated' : ''}.`);
   if (r.totals.costUSD.auxiliary > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.auxiliary)} of auxiliary calls (compactions, …) seen only in the agent's own totals.`);
   if (r.totals.unpriced.tokens > 0)
     lines.push(`Unpriced: ${formatTokens(r.totals.unpriced.tokens)} tokens of ${r.totals.unpriced.models.join(', ')} — costs marked ≥ are lower bounds. Add prices with taximeter.prices.`);
@@ -169,7 +247,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(usage);
     return args.command === 'help' ? 0 : 2;
   }
-  if (args.command !== 'report') {
+  if (args.command !== 'report' && args.command !== 'export') {
     io.err(`unknown command ${args.command}\n\n${usage}`);
     return 2;
   }
@@ -207,16 +285,50 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
   );
   engine.loadIndex();
+  const cacheDir = args.noCache ? undefined : (args.cacheDir ?? defaultCacheDir(io.env));
+  // Folders are snapshot before the scan: anything created during it invalidates the warm cache.
+  const dirs = cacheDir && args.command === 'report' ? snapshotDirs(engine.roots().flatMap((r) => r.roots)) : [];
   await engine.scanParallel();
   try {
     engine.saveIndex();
   } catch (error: unknown) {
     io.err(`warning: could not save the index: ${String(error)}\n`);
   }
-  const report = buildReport(engine.meter, { range, by: args.by, idleMs: engine.idleMs, calendar, agents: args.agents.length > 0 ? args.agents : undefined, now: io.now });
   const health = engine.health();
   const bad = Object.values(health.byAgent).reduce((n, h) => n + (h ? h.malformed + h.rejected : 0), 0);
   if (bad > 0) io.err(`note: ${bad} line(s) could not be read and were skipped (TAXIMETER_DEBUG=1 lists them)\n`);
-  io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`);
+  const plan = { id: args.plan, customFeeUSD: args.planFee };
+  const agents = args.agents.length > 0 ? args.agents : undefined;
+  if (args.command === 'export') {
+    const tasksFile = args.tasksFile ?? defaultTasksFile(io.env);
+    const loaded = loadTasks(tasksFile);
+    if (loaded.problem) io.err(`warning: ${loaded.problem}\n`);
+    const result = exportReport(engine.meter, {
+      by: args.exportBy,
+      format: args.format,
+      range,
+      tasks: loaded.tasks,
+      work: { now: io.now ?? Date.now(), idleMs: engine.idleMs, calendar, plan, sessionHourRate: args.sessionHourRate, prematureShare: 0.5, includePrompts: args.prompts, agents },
+    });
+    if (args.out) {
+      if (fs.existsSync(args.out) && !args.force) {
+        io.err(`${args.out} exists; use --force to replace it\n`);
+        return 1;
+      }
+      writeFileAtomic(args.out, result.content);
+      io.err(`wrote ${result.rows} row(s) to ${args.out}\n`);
+    } else io.out(result.content);
+    return 0;
+  }
+  const report = buildReport(engine.meter, { range, by: args.by, idleMs: engine.idleMs, calendar, agents, now: io.now, plan, sessionHourRate: args.sessionHourRate });
+  const output = args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`;
+  io.out(output);
+  if (cacheDir && io.argvForCache) {
+    try {
+      writeWarm(cacheDir, warmKey(io.argvForCache, io.env, cliBuild), engine.fileStates(), dirs, output, writeFileAtomic);
+    } catch (error: unknown) {
+      io.err(`warning: could not save the report cache: ${String(error)}\n`);
+    }
+  }
   return 0;
 }

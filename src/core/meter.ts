@@ -103,6 +103,8 @@ export class SessionState {
   private first = NaN;
   private last = NaN;
   startedWithClear = false;
+  /** When the user ran `/clear` in this session (the conversation went on in a new one). */
+  clearedAt?: number;
   version = 0;
 
   constructor(
@@ -166,6 +168,19 @@ export class SessionState {
 
   addCompaction(c: CompactionEvent): void {
     this.compactionList.push(c);
+  }
+
+  /** The summary line follows its boundary (within a minute): record its length on it. */
+  attachCompactSummary(ts: number, chars: number): void {
+    const list = this.compactionList.sorted();
+    for (let i = list.length - 1; i >= 0; i--) {
+      const c = list[i];
+      if (!c) continue;
+      if (c.timestamp <= ts + 1000 && ts - c.timestamp < 60_000) {
+        if (c.summaryChars === undefined) c.summaryChars = chars;
+        return;
+      }
+    }
   }
 
   /** Cost-states in the order the client wrote them. */
@@ -268,6 +283,7 @@ export class Meter {
         if (this.seenLine(e.uid, e.agent)) return undefined;
         const s = this.touch(e);
         s.addTime(e.timestamp, kindAgent);
+        if (e.compactSummaryChars !== undefined) s.attachCompactSummary(e.timestamp, e.compactSummaryChars);
         return s;
       }
       case 'compaction': {
@@ -292,6 +308,7 @@ export class Meter {
         if (this.seenLine(e.uid, e.agent)) return undefined;
         const s = this.touch(e, false);
         if (e.mark === 'clear') s.startedWithClear = true;
+        else s.clearedAt = Math.max(s.clearedAt ?? -Infinity, e.timestamp);
         return s;
       }
     }
@@ -394,6 +411,11 @@ export class Meter {
 
   hasResponse(dedupeKey: string): boolean {
     return this.responses.has(hash53(dedupeKey, 7));
+  }
+
+  /** The key a response is stored under. */
+  keyOf(dedupeKey: string): number {
+    return hash53(dedupeKey, 7);
   }
 
   totalRequestTokens(): TokenCounts {

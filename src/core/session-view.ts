@@ -19,6 +19,8 @@ export interface CostedItem {
   kind: 'request' | 'auxiliary';
   sidechain: boolean;
   priceSource?: 'table' | 'override' | 'client';
+  /** For an auxiliary item that is a compaction's summarisation call: that compaction's time. */
+  compactionAt?: number;
 }
 
 export interface TimeFigures {
@@ -33,7 +35,7 @@ export interface CostFigures {
   api: number;
   computed: number;
   clientReported: number;
-  /** Part of `api` that rests on estimates (compaction calls no record shows, e.g. Gemini without telemetry). */
+  /** Part of `api` resting on estimates: calls no record holds (a 1.0.x compaction's summary call, Gemini CLI compression without telemetry). */
   estimated: number;
   auxiliary: number;
   /** True when some tokens are unpriced: `api` is then a lower bound. */
@@ -149,39 +151,6 @@ export function viewSession(s: SessionState, priceBook: PriceBook, idleMs: numbe
   return view;
 }
 
-/**
- * Summarisation calls that no usage event holds (Gemini compression without telemetry, Roo
- * condensing): priced from their tokens, or the agent's own cost when it recorded one.
- */
-function compactionItems(s: SessionState, priceBook: PriceBook, provider: string | undefined): CostedItem[] {
-  const out: CostedItem[] = [];
-  const lastModel = (ts: number): string => {
-    let model = s.requests[0]?.model ?? 'unknown';
-    for (const r of s.requests) if (r.ts <= ts) model = r.model;
-    return model;
-  };
-  for (const c of s.compactions) {
-    const tokens = c.extraTokens ?? zeroTokens();
-    const model = c.model ?? lastModel(c.timestamp);
-    if (c.extraCostUSD !== undefined && c.extraCostUSD > 0) {
-      out.push({ ts: c.timestamp, model, tokens, usd: c.extraCostUSD, provenance: 'client-reported', kind: 'auxiliary', sidechain: false, priceSource: 'client' });
-    } else if (totalTokens(tokens) > 0) {
-      const price = priceBook.price(model, provider, tokens, c.timestamp);
-      out.push({
-        ts: c.timestamp,
-        model,
-        tokens,
-        usd: price ? price.usd : null,
-        provenance: c.estimated ? 'estimated' : 'computed',
-        kind: 'auxiliary',
-        sidechain: false,
-        priceSource: price?.source,
-      });
-    }
-  }
-  return out;
-}
-
 function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): SessionView {
   const items: CostedItem[] = s.requests.map((r) =>
     // A model the table cannot price: the agent's own recorded cost, when it recorded one (a
@@ -200,7 +169,6 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
         },
   );
   const provider = s.requests.find((r) => r.provider)?.provider;
-  for (const it of compactionItems(s, priceBook, provider)) items.push(it);
 
   // Auxiliary calls (compaction summaries, …): the client's cumulative per-model totals minus what
   // the transcript holds up to each cost-state, located at that cost-state.
@@ -212,7 +180,12 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   present.sort((a, b) => a.ts - b.ts);
   const presentByModel = new Map<string, TokenCounts>();
   let pi = 0;
+  let prevStateTs = -Infinity;
+  const compactionList = s.compactions;
   for (const cs of states) {
+    // A compaction between the previous cost-state and this one: the gap here is its summary call.
+    const inInterval = compactionList.filter((c) => c.timestamp > prevStateTs && c.timestamp <= cs.ts && c.callDedupeKey === undefined && !c.extraTokens && c.extraCostUSD === undefined);
+    prevStateTs = cs.ts;
     while (pi < present.length && (present[pi]?.ts ?? 0) <= cs.ts) {
       const p = present[pi++];
       if (!p) break;
@@ -252,9 +225,50 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
           kind: 'auxiliary',
           sidechain: false,
           priceSource: price?.source,
+          compactionAt: inInterval[inInterval.length - 1]?.timestamp,
         });
       }
     }
+  }
+  // Compactions whose summarisation call no record shows: agents' own figures, or an estimate.
+  const lastStateTs = states.length > 0 ? (states[states.length - 1]?.ts ?? -Infinity) : -Infinity;
+  const requestsSorted = s.requests;
+  for (const c of s.compactions) {
+    // The agent's own cost of the call (Roo Code) wins over any token estimate it comes with.
+    if (c.extraCostUSD !== undefined) {
+      items.push({ ts: c.timestamp, model: c.model ?? 'unknown', tokens: c.extraTokens ?? zeroTokens(), usd: c.extraCostUSD, provenance: 'client-reported', kind: 'auxiliary', sidechain: false, priceSource: 'client', compactionAt: c.timestamp });
+      continue;
+    }
+    if (c.extraTokens) {
+      const model = c.model ?? requestsSorted[requestsSorted.length - 1]?.model ?? 'unknown';
+      const price = priceBook.price(model, provider, c.extraTokens, c.timestamp);
+      items.push({ ts: c.timestamp, model, tokens: c.extraTokens, usd: price ? price.usd : null, provenance: c.estimated ? 'estimated' : 'computed', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
+      continue;
+    }
+    if (c.callDedupeKey !== undefined) continue;
+    // Other agents say themselves whether the compaction made a call (a sliding-window truncation
+    // makes none); the estimate below is Claude Code's.
+    if (c.agent !== 'claude-code') continue;
+    // Claude Code: measured by a later cost-state (its gap is already an auxiliary item).
+    if (c.timestamp <= lastStateTs) continue;
+    if (c.preTokens === undefined) continue;
+    // Estimate (1.0.x, or 2.x before its cost-state is written): the prompt is the context before
+    // the compaction, split like the last request's prompt; the output is the summary (~4 chars/token).
+    const prev = [...requestsSorted].reverse().find((r) => r.ts <= c.timestamp);
+    if (!prev) continue;
+    const p = prev.tokens;
+    const prompt = p.input + p.cacheWrite5m + p.cacheWrite1h + p.cacheRead;
+    const share = (x: number): number => (prompt > 0 ? Math.round((c.preTokens ?? 0) * (x / prompt)) : 0);
+    const tokens: TokenCounts = {
+      input: share(p.input),
+      cacheWrite5m: share(p.cacheWrite5m),
+      cacheWrite1h: share(p.cacheWrite1h),
+      cacheRead: 0,
+      output: Math.ceil((c.summaryChars ?? 0) / 4),
+    };
+    tokens.cacheRead = Math.max(0, (c.preTokens ?? 0) - tokens.input - tokens.cacheWrite5m - tokens.cacheWrite1h);
+    const price = priceBook.price(prev.model, prev.provider, tokens, c.timestamp);
+    items.push({ ts: c.timestamp, model: prev.model, tokens, usd: price ? price.usd : null, provenance: 'estimated', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
   }
   items.sort((a, b) => a.ts - b.ts);
 

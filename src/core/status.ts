@@ -3,6 +3,9 @@
  * workspace's folders) and today's total. Small, plain data, so it crosses the worker boundary.
  */
 import { groupRollups, matchesProject, sessionViews, totalRollup } from './aggregate';
+import { runtimeCost } from './compare';
+import { deadWeightOf } from './dead-weight';
+import type { TaskRecord } from './tasks';
 import type { Calendar } from './calendar';
 import type { Meter, SessionState } from './meter';
 import { priceTableLabel } from './pricing';
@@ -33,6 +36,28 @@ export interface StatusSession {
   unpricedModels: string[];
   lastTs: number;
   compactions: number;
+  deadWeight: { costUSD: number; share: number; compactions: number; estimated: boolean; events: number };
+}
+
+export interface BudgetState {
+  kind: 'task' | 'day' | 'month';
+  /** The period the budget is for: task id, day key or month key (a new period re-arms alerts). */
+  period: string;
+  limitUSD: number;
+  spentUSD: number;
+  ratio: number;
+  level: 'ok' | 'warning' | 'exceeded';
+  basis: 'api' | 'sessionHour';
+}
+
+export interface StatusTask {
+  id: string;
+  label: string;
+  ref?: string;
+  costUSD: number;
+  lowerBound: boolean;
+  busyMs: number;
+  start: number;
 }
 
 /** Every session working right now, added up (setting `taximeter.statusBar.agents: sum`). */
@@ -59,6 +84,8 @@ export interface StatusSummary {
   current?: StatusSession;
   /** Set in `sum` mode when more than one session is working. */
   combined?: StatusCombined;
+  task?: StatusTask;
+  budgets: BudgetState[];
   today: { costUSD: number; lowerBound: boolean; tokens: number; sessions: number; byAgent: StatusAgentToday[] };
   /** Whether the current session wrote within the idle threshold. */
   live: boolean;
@@ -74,6 +101,22 @@ export interface StatusOptions {
   agents?: readonly AgentId[];
   /** `current`: the session working most recently; `sum`: every session working now, added up. */
   agentsMode?: StatusAgentsMode;
+  prematureShare?: number;
+  /** The task running in this workspace, if any. */
+  task?: TaskRecord;
+  budgets?: BudgetSettings;
+  sessionHourRate?: number;
+}
+
+export interface BudgetSettings {
+  taskUSD: number;
+  dayUSD: number;
+  monthUSD: number;
+  basis: 'api' | 'sessionHour';
+}
+
+function levelOf(ratio: number): BudgetState['level'] {
+  return ratio >= 1 ? 'exceeded' : ratio >= 0.8 ? 'warning' : 'ok';
 }
 
 function pickCurrent(meter: Meter, options: StatusOptions): SessionState | undefined {
@@ -98,6 +141,7 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
   let current: StatusSession | undefined;
   if (s) {
     const v = viewSession(s, meter.getPriceBook(), options.idleMs);
+    const dw = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });
     current = {
       agent: v.agent,
       id: v.id,
@@ -120,6 +164,7 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
       unpricedModels: v.unpriced.models,
       lastTs: v.end,
       compactions: v.compactions.length,
+      deadWeight: { costUSD: dw.costUSD, share: dw.share, compactions: dw.compactions, estimated: dw.estimated, events: dw.events.length },
     };
   }
   let combined: StatusCombined | undefined;
@@ -146,9 +191,40 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
     tokens: g.rollup.tokens.input + g.rollup.tokens.output + g.rollup.tokens.cacheWrite5m + g.rollup.tokens.cacheWrite1h + g.rollup.tokens.cacheRead,
     sessions: g.rollup.sessions,
   }));
+  // The running task and the budgets.
+  const rate = options.sessionHourRate ?? 0;
+  let task: StatusTask | undefined;
+  const budgets: BudgetState[] = [];
+  const basisCost = (api: number, busyMs: number, basis: 'api' | 'sessionHour'): number => (basis === 'api' ? api : api + runtimeCost(busyMs, rate));
+  if (options.task) {
+    const t = options.task;
+    const range = { from: t.start, to: t.end ?? Infinity };
+    const tv = sessionViews(meter, range, { idleMs: options.idleMs, agents: options.agents, projectPrefixes: t.folders });
+    const tr = totalRollup(meter, tv, range, options.idleMs);
+    task = { id: t.id, label: t.label, ref: t.ref, costUSD: tr.cost.api, lowerBound: tr.cost.lowerBound, busyMs: tr.time.busyMs, start: t.start };
+    const b = options.budgets;
+    if (b && b.taskUSD > 0) {
+      const spent = basisCost(tr.cost.api, tr.time.busyMs, b.basis);
+      budgets.push({ kind: 'task', period: t.id, limitUSD: b.taskUSD, spentUSD: spent, ratio: spent / b.taskUSD, level: levelOf(spent / b.taskUSD), basis: b.basis });
+    }
+  }
+  const b = options.budgets;
+  if (b && b.dayUSD > 0) {
+    const spent = basisCost(today.cost.api, today.time.busyMs, b.basis);
+    budgets.push({ kind: 'day', period: options.calendar.dayKey(options.now), limitUSD: b.dayUSD, spentUSD: spent, ratio: spent / b.dayUSD, level: levelOf(spent / b.dayUSD), basis: b.basis });
+  }
+  if (b && b.monthUSD > 0) {
+    const monthRange = { from: options.calendar.startOfMonth(options.now), to: Infinity };
+    const mv = sessionViews(meter, monthRange, { idleMs: options.idleMs, agents: options.agents });
+    const mr = totalRollup(meter, mv, monthRange, options.idleMs);
+    const spent = basisCost(mr.cost.api, mr.time.busyMs, b.basis);
+    budgets.push({ kind: 'month', period: options.calendar.monthKey(options.now), limitUSD: b.monthUSD, spentUSD: spent, ratio: spent / b.monthUSD, level: levelOf(spent / b.monthUSD), basis: b.basis });
+  }
   return {
     current,
     combined,
+    task,
+    budgets,
     today: {
       byAgent,
       costUSD: today.cost.api,

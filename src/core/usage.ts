@@ -95,6 +95,8 @@ export interface PromptEvent extends EventBase {
 /** Anything the agent did that shows it was working (tool results, system lines, subagent lines). */
 export interface ActivityEvent extends EventBase {
   kind: 'activity';
+  /** This line is the summary a compaction left behind; its length in characters. */
+  compactSummaryChars?: number;
 }
 
 /** A context compaction boundary (Claude Code `compact_boundary`, Codex `compacted`, …). */
@@ -132,10 +134,13 @@ export interface CostStateEvent extends EventBase {
   seq: number;
 }
 
-/** A session that began with `/clear` (the previous one in the same project ended there). */
+/**
+ * Session boundaries: `clear` = this session began with `/clear`; `end-clear` = the user ran
+ * `/clear` here and the conversation went on in a new session.
+ */
 export interface SessionMarkEvent extends EventBase {
   kind: 'session-mark';
-  mark: 'clear' | 'start' | 'end';
+  mark: 'clear' | 'end-clear';
 }
 
 export type MeterEvent = UsageEvent | PromptEvent | ActivityEvent | CompactionEvent | CostStateEvent | SessionMarkEvent;

@@ -183,8 +183,10 @@ export class Engine {
    * so a caller can slice the work (the worker answers queries between steps).
    */
   *scanSteps(): Generator<ScanProgress, { changed: boolean; files: number }> {
-    this.discover();
-    const entries = [...this.files.values()];
+    // Known files first, then new ones in reading order (originals before their forks).
+    const fresh = this.discover();
+    const freshSet = new Set(fresh);
+    const entries = [...[...this.files.values()].filter((e) => !freshSet.has(e)), ...fresh];
     let changed = false;
     let bytesDone = 0;
     let i = 0;
@@ -208,7 +210,8 @@ export class Engine {
     thresholdBytes = parallelThresholdBytes,
   ): Promise<{ changed: boolean; files: number }> {
     const fresh = this.discover();
-    const known = [...this.files.values()].filter((e) => !fresh.includes(e));
+    const freshSet = new Set(fresh);
+    const known = [...this.files.values()].filter((e) => !freshSet.has(e));
     let changed = false;
     let filesDone = 0;
     let bytesDone = 0;
@@ -336,6 +339,11 @@ export class Engine {
 
   knownFiles(): string[] {
     return [...this.files.keys()];
+  }
+
+  /** (path, size, mtime, inode) of every file as last read. */
+  fileStates(): [string, number, number, number][] {
+    return [...this.files.values()].map((e) => [e.file.path, e.cursor.size, e.cursor.mtimeMs, e.cursor.ino]);
   }
 
   roots(): { agent: AgentId; roots: string[] }[] {

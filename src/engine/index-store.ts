@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { meterSnapshotSchema } from '../core/snapshot';
+import { checkSnapshot, type MeterSnapshot } from '../core/snapshot';
 import { agentIds } from '../core/usage';
 import { writeFileAtomic } from './atomic';
 
@@ -32,9 +32,9 @@ const indexSchema = z.object({
   savedAt: z.number(),
   checksum: z.number(),
   files: z.array(indexedFileSchema),
-  meter: meterSnapshotSchema,
+  meter: z.unknown(),
 });
-export type IndexDocument = z.infer<typeof indexSchema>;
+export type IndexDocument = Omit<z.infer<typeof indexSchema>, 'meter'> & { meter: MeterSnapshot };
 
 export type ReadIndexResult = { ok: true; index: IndexDocument } | { ok: false; reason: string };
 
@@ -56,7 +56,11 @@ export function readIndex(file: string): ReadIndexResult {
   if (head.version !== indexVersion) return { ok: false, reason: `old format (version ${String(head.version)})` };
   const parsed = indexSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: `invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}` };
-  return { ok: true, index: parsed.data };
+  try {
+    return { ok: true, index: { ...parsed.data, meter: checkSnapshot(parsed.data.meter) } };
+  } catch (error: unknown) {
+    return { ok: false, reason: `invalid: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 export function writeIndexAtomic(file: string, doc: Omit<IndexDocument, 'format' | 'version'>): void {

@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import type { Report } from '../core/report';
 import type { StatusSummary } from '../core/status';
+import { planIds } from '../core/plans';
 import { agentIds } from '../core/usage';
+import { panelScopeSchema } from '../protocol/panel-messages';
 import type { EngineHealth, ScanProgress } from './engine';
 
 export const priceOverrideSchema = z.object({
@@ -15,6 +17,22 @@ export const priceOverrideSchema = z.object({
   cacheWrite5m: z.number().nonnegative().max(10_000).optional(),
   cacheWrite1h: z.number().nonnegative().max(10_000).optional(),
   cacheRead: z.number().nonnegative().max(10_000).optional(),
+});
+
+const taskRecordSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  ref: z.string().optional(),
+  folders: z.array(z.string()),
+  start: z.number(),
+  end: z.number().optional(),
+});
+
+const planSchema = z.object({
+  id: z.enum(planIds),
+  customFeeUSD: z.number().nonnegative().optional(),
+  customWindowHours: z.number().positive().optional(),
+  customWindowMessages: z.number().positive().optional(),
 });
 
 export const engineSettingsSchema = z.object({
@@ -32,6 +50,13 @@ export const engineSettingsSchema = z.object({
   globalStorageDirs: z.array(z.string()).optional(),
   /** Poll interval when file-system events are unavailable (ms). */
   pollMs: z.number().positive().optional(),
+  /** A compaction below this share of the context window is premature. */
+  prematureShare: z.number().min(0).max(1).optional(),
+  tasks: z.array(taskRecordSchema).default([]),
+  budgets: z.object({ taskUSD: z.number().nonnegative(), dayUSD: z.number().nonnegative(), monthUSD: z.number().nonnegative(), basis: z.enum(['api', 'sessionHour']) }).optional(),
+  plan: planSchema.default({ id: 'none' }),
+  sessionHourRate: z.number().nonnegative().default(0.08),
+  includePrompts: z.boolean().default(true),
 });
 export type EngineSettings = z.infer<typeof engineSettingsSchema>;
 
@@ -48,6 +73,21 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     by: z.enum(['session', 'day', 'model', 'project', 'agent']).optional(),
   }),
   z.object({ type: z.literal('health'), id: z.number() }),
+  z.object({
+    type: z.literal('panelState'),
+    id: z.number(),
+    scope: panelScopeSchema,
+  }),
+  z.object({
+    type: z.literal('export'),
+    id: z.number(),
+    by: z.enum(['task', 'turn', 'session', 'branch', 'day']),
+    format: z.enum(['md', 'csv', 'json']),
+    since: z.number().optional(),
+    until: z.number().optional(),
+    /** Only these tasks (by id), for `by: 'task'`. */
+    taskIds: z.array(z.string()).optional(),
+  }),
   z.object({ type: z.literal('status'), id: z.number() }),
   z.object({ type: z.literal('stop'), id: z.number() }),
 ]);
@@ -60,6 +100,8 @@ export interface ScanState {
   firstScanMs?: number;
   indexLoaded: boolean;
   watching: 'events' | 'polling' | 'none';
+  /** The window that scans, or one that follows the index another window saves. */
+  role: 'leader' | 'follower';
 }
 
 export interface HealthBrief {

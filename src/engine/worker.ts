@@ -7,9 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createCalendar, type Calendar } from '../core/calendar';
+import { buildPanelState } from '../core/panel-state';
 import { buildReport } from '../core/report';
+import { exportReport } from '../core/export';
+import { runningTask } from './task-store';
 import { statusSummary } from '../core/status';
 import { Engine, type EngineConfig } from './engine';
+import { ScannerLock } from './lock';
 import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief, type ScanState, type ToWorker } from './worker-protocol';
 
 const port = parentPort;
@@ -18,7 +22,7 @@ if (!port) throw new Error('worker.ts must run in a worker thread');
 let engine: Engine | undefined;
 let settings: EngineSettings | undefined;
 let calendar: Calendar = createCalendar();
-const scan: ScanState = { phase: 'starting', indexLoaded: false, watching: 'none' };
+const scan: ScanState = { phase: 'starting', indexLoaded: false, watching: 'none', role: 'leader' };
 const watchers: fs.FSWatcher[] = [];
 let pollTimer: NodeJS.Timeout | undefined;
 let debounceTimer: NodeJS.Timeout | undefined;
@@ -26,6 +30,9 @@ let saveTimer: NodeJS.Timeout | undefined;
 let midnightTimer: NodeJS.Timeout | undefined;
 const changedPaths = new Set<string>();
 let lastPostedVersion = -1;
+let lock: ScannerLock | undefined;
+let followTimer: NodeJS.Timeout | undefined;
+let lastSave = 0;
 
 function post(msg: FromWorker): void {
   port?.postMessage(msg);
@@ -83,20 +90,64 @@ function postStatus(force = false): void {
     workspaceFolders: settings.workspaceFolders,
     agents: settings.agents,
     agentsMode: settings.statusBarAgents,
+    prematureShare: settings.prematureShare,
+    task: runningTask(settings.tasks, settings.workspaceFolders),
+    budgets: settings.budgets,
+    sessionHourRate: settings.sessionHourRate,
   });
   post({ type: 'status', summary, scan: { ...scan }, health: healthBrief(engine), meterVersion: engine.meter.version });
 }
 
+/** Save the index soon (other windows read it): 1 s after the last change, at most every 2 s. */
 function scheduleSave(): void {
-  if (saveTimer || !engine) return;
+  if (saveTimer || !engine || scan.role === 'follower') return;
+  const wait = Math.max(1000, lastSave + 2000 - Date.now());
   saveTimer = setTimeout(() => {
     saveTimer = undefined;
     try {
       engine?.saveIndex();
+      lastSave = Date.now();
     } catch (error: unknown) {
       log('warn', `could not save the index: ${String(error)}`);
     }
-  }, 2000);
+  }, wait);
+}
+
+/** Another window scans: follow the index it saves, and take over if it goes away. */
+function follow(): void {
+  scan.role = 'follower';
+  scan.phase = 'live';
+  const file = engine?.indexPath();
+  let seen = 0;
+  const tick = (): void => {
+    if (!engine) return;
+    if (lock?.tryAcquire()) {
+      if (followTimer) clearInterval(followTimer);
+      followTimer = undefined;
+      log('info', 'the scanning window went away: this window scans now');
+      lead();
+      return;
+    }
+    let mtime = 0;
+    try {
+      mtime = file ? fs.statSync(file).mtimeMs : 0;
+    } catch {
+      mtime = 0;
+    }
+    if (mtime !== seen) {
+      seen = mtime;
+      if (engine.loadIndex()) postStatus(true);
+    }
+  };
+  tick();
+  postStatus(true);
+  followTimer = setInterval(tick, 1000);
+}
+
+function lead(): void {
+  scan.role = 'leader';
+  startWatching();
+  void runScan().catch((error: unknown) => log('error', `scan failed: ${String(error)}`));
 }
 
 /** Churn in the agents' folders that never holds usage (their own state databases, locks, git). */
@@ -209,6 +260,7 @@ async function runScan(): Promise<void> {
   scan.progress = undefined;
   try {
     engine.saveIndex(true);
+    lastSave = Date.now();
   } catch (error: unknown) {
     log('warn', `could not save the index: ${String(error)}`);
   }
@@ -233,16 +285,18 @@ function handleSync(msg: ToWorker): unknown {
       calendar = createCalendar(settings.timeZone);
       engine = new Engine(toConfig(settings), (m) => log('warn', m));
       scan.indexLoaded = engine.loadIndex();
-      startWatching();
       scheduleMidnight();
-      void runScan().catch((error: unknown) => log('error', `scan failed: ${String(error)}`));
-      return { indexLoaded: scan.indexLoaded };
+      // One scanner for all windows: the others follow the index it saves.
+      lock = settings.cacheDir ? new ScannerLock(settings.cacheDir) : undefined;
+      if (!lock || lock.tryAcquire()) lead();
+      else follow();
+      return { indexLoaded: scan.indexLoaded, role: scan.role };
     }
     case 'configure': {
       settings = msg.settings;
       calendar = createCalendar(settings.timeZone);
       engine?.updateConfig(toConfig(settings));
-      if (scan.phase === 'live') {
+      if (scan.phase === 'live' && scan.role === 'leader') {
         startWatching();
         engine?.poll();
       }
@@ -263,16 +317,55 @@ function handleSync(msg: ToWorker): unknown {
         idleMs: settings.idleMs,
         calendar,
         agents: settings.agents,
+        prematureShare: settings.prematureShare,
       });
     }
     case 'health':
       if (!engine) throw new Error('not started');
       return engine.health();
+    case 'panelState':
+      if (!engine || !settings) throw new Error('not started');
+      return buildPanelState(engine.meter, {
+        scope: msg.scope,
+        now: Date.now(),
+        idleMs: settings.idleMs,
+        calendar,
+        plan: settings.plan,
+        sessionHourRate: settings.sessionHourRate,
+        workspaceFolders: settings.workspaceFolders,
+        agents: settings.agents,
+        prematureShare: settings.prematureShare,
+        tasks: settings.tasks.filter((t) => t.folders.some((f) => settings?.workspaceFolders.includes(f))).slice(-50),
+        includePrompts: settings.includePrompts,
+      });
+    case 'export': {
+      if (!engine || !settings) throw new Error('not started');
+      const range = { from: msg.since ?? -Infinity, to: msg.until ?? Infinity };
+      const tasks = msg.taskIds ? settings.tasks.filter((t) => msg.taskIds?.includes(t.id)) : settings.tasks;
+      return exportReport(engine.meter, {
+        by: msg.by,
+        format: msg.format,
+        range,
+        tasks,
+        work: {
+          now: Date.now(),
+          idleMs: settings.idleMs,
+          calendar,
+          plan: settings.plan,
+          sessionHourRate: settings.sessionHourRate,
+          prematureShare: settings.prematureShare ?? 0.5,
+          includePrompts: settings.includePrompts,
+          agents: settings.agents,
+        },
+      });
+    }
     case 'status':
       postStatus(true);
       return true;
     case 'stop':
       stopWatching();
+      if (followTimer) clearInterval(followTimer);
+      lock?.release();
       if (midnightTimer) clearTimeout(midnightTimer);
       if (saveTimer) clearTimeout(saveTimer);
       try {

@@ -3,8 +3,13 @@
  */
 export const CommandId = {
   // User facing
+  openPanel: 'taximeter.openPanel',
   showSessions: 'taximeter.showSessions',
   refresh: 'taximeter.refresh',
+  startTask: 'taximeter.startTask',
+  stopTask: 'taximeter.stopTask',
+  renameTask: 'taximeter.renameTask',
+  exportReport: 'taximeter.exportReport',
   showLog: 'taximeter.showLog',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { defaultSessionHourRate, planIds, type PlanSettings } from '../core/plans';
 import { priceOverrideSchema } from '../engine/worker-protocol';
 
 export const configSection = 'taximeter';
@@ -15,6 +16,20 @@ const settingsSchema = z.object({
   privacy: z.object({ promptText: z.boolean().catch(true) }).catch({ promptText: true }),
   timeZone: z.string().catch(''),
   statusBar: z.object({ agents: z.enum(['current', 'sum']).catch('current') }).catch({ agents: 'current' }),
+  plan: z.enum(planIds).catch('none'),
+  customPlan: z
+    .object({ feeUSD: z.number().nonnegative().optional().catch(undefined), windowHours: z.number().positive().optional().catch(undefined), windowMessages: z.number().positive().optional().catch(undefined) })
+    .catch({}),
+  sessionHourRate: z.number().nonnegative().max(1000).catch(defaultSessionHourRate),
+  prematureCompactionPercent: z.number().min(0).max(100).catch(50),
+  budget: z
+    .object({
+      taskUSD: z.number().nonnegative().catch(0),
+      dayUSD: z.number().nonnegative().catch(0),
+      monthUSD: z.number().nonnegative().catch(0),
+      basis: z.enum(['api', 'sessionHour']).catch('api'),
+    })
+    .catch({ taskUSD: 0, dayUSD: 0, monthUSD: 0, basis: 'api' }),
 });
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'prices'> & { prices: z.infer<typeof priceOverrideSchema>[] };
 
@@ -27,6 +42,11 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     privacy: { promptText: c.get('privacy.promptText') },
     timeZone: c.get('timeZone'),
     statusBar: { agents: c.get('statusBar.agents') },
+    plan: c.get('plan'),
+    customPlan: { feeUSD: c.get('customPlan.feeUSD'), windowHours: c.get('customPlan.windowHours'), windowMessages: c.get('customPlan.windowMessages') },
+    sessionHourRate: c.get('sessionHourRate'),
+    prematureCompactionPercent: c.get('deadWeight.prematureCompactionPercent'),
+    budget: { taskUSD: c.get('budget.taskUSD'), dayUSD: c.get('budget.dayUSD'), monthUSD: c.get('budget.monthUSD'), basis: c.get('budget.basis') },
   };
   const parsed = settingsSchema.safeParse(raw);
   const base = parsed.success ? parsed.data : settingsSchema.parse({});
@@ -39,4 +59,8 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     else log?.warn(`settings: taximeter.prices[${i}] ignored: ${r.error.issues[0]?.path.join('.') ?? ''} ${r.error.issues[0]?.message ?? ''}`);
   });
   return { ...base, prices };
+}
+
+export function planSettings(s: Settings): PlanSettings {
+  return { id: s.plan, customFeeUSD: s.customPlan.feeUSD, customWindowHours: s.customPlan.windowHours, customWindowMessages: s.customPlan.windowMessages };
 }

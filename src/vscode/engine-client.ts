@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { GroupBy } from '../core/aggregate';
+import type { ExportFormat } from '../core/export';
+import type { PanelScope, PanelState } from '../core/panel-state';
+import type { WorkBy } from '../core/tasks';
 import type { Report } from '../core/report';
 import type { EngineHealth } from '../engine/engine';
 import type { EngineSettings, FromWorker, ToWorker } from '../engine/worker-protocol';
@@ -114,6 +117,15 @@ export class EngineClient implements vscode.Disposable {
 
   async report(options: { since?: number; until?: number; by?: GroupBy } = {}): Promise<Report> {
     return (await this.request({ type: 'report', ...options })) as Report;
+  }
+
+  async panelState(scope: PanelScope): Promise<PanelState> {
+    return (await this.request({ type: 'panelState', scope })) as PanelState;
+  }
+
+  async export(by: WorkBy, format: ExportFormat, options: { since?: number; until?: number; taskIds?: string[] } = {}): Promise<{ content: string; rows: number }> {
+    const r = (await this.request({ type: 'export', by, format, ...options }, 120_000)) as { content: string; rows: number };
+    return { content: r.content, rows: r.rows };
   }
 
   async health(): Promise<EngineHealth> {

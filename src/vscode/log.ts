@@ -24,3 +24,15 @@ export function guard<A extends unknown[]>(log: Log, what: string, fn: (...args:
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Like `guard`, for commands whose result callers use: resolves to the result, or undefined after logging. */
+export function guardResult<A extends unknown[], R>(log: Log, what: string, fn: (...args: A) => R | Promise<R>): (...args: A) => Promise<R | undefined> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (error: unknown) {
+      log.error(`${what}: ${describe(error)}`);
+      return undefined;
+    }
+  };
+}

@@ -16,7 +16,7 @@ export class StatusBar implements vscode.Disposable {
   constructor() {
     this.item = vscode.window.createStatusBarItem('taximeter.meter', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'Taximeter';
-    this.item.command = CommandId.showSessions;
+    this.item.command = CommandId.openPanel;
     this.apply();
     this.item.show();
   }
@@ -49,7 +49,12 @@ export class StatusBar implements vscode.Disposable {
     md.isTrusted = false;
     this.item.tooltip = md;
     this.item.accessibilityInformation = { label: r.accessibility, role: 'button' };
-    this.item.backgroundColor = r.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.backgroundColor =
+      r.budget === 'exceeded'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : r.warning || r.budget === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
   }
 
   dispose(): void {

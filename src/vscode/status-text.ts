@@ -13,6 +13,8 @@ export interface RenderedStatus {
   text: string;
   tooltip: string;
   warning: boolean;
+  /** A budget at 100% (error state) or 80% (warning state). */
+  budget: 'ok' | 'warning' | 'exceeded';
   accessibility: string;
 }
 
@@ -26,6 +28,7 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
       text: failure ? '$(warning) Taximeter' : '$(loading~spin) Taximeter',
       tooltip: failure ? `Taximeter: ${escapeMd(failure)}` : 'Taximeter is starting…',
       warning: Boolean(failure),
+      budget: 'ok',
       accessibility: 'Taximeter starting',
     };
   }
@@ -62,9 +65,22 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
     if (cur.unpricedModels.length > 0)
       lines.push(`$(warning) Unpriced: ${escapeMd(cur.unpricedModels.join(', '))} — the cost is a lower bound. Add prices in \`taximeter.prices\`.`, '');
     if (cur.auxiliaryUSD > 0) lines.push(`Includes ${escapeMd(formatCost(cur.auxiliaryUSD))} of calls only the agent's own totals show (compactions, …).`, '');
+    const dw = cur.deadWeight;
+    lines.push(
+      `**Dead weight** ${escapeMd(`${formatCost(dw.costUSD)} (${(dw.share * 100).toFixed(0)}%) · ${dw.compactions} compaction${dw.compactions === 1 ? '' : 's'}`)}${dw.estimated ? ' _(partly estimated)_' : ''}`,
+      '',
+    );
   } else {
     text ??= `$(dashboard) ${formatCost(summary.today.costUSD, summary.today.lowerBound)} today`;
     lines.push('No agent session found yet.', '');
+  }
+  if (summary.task) {
+    const t = summary.task;
+    lines.push(`**Task:** ${escapeMd(t.label)}${t.ref ? ` (${escapeMd(t.ref)})` : ''} — ${escapeMd(formatCost(t.costUSD, t.lowerBound))}, busy ${formatDuration(t.busyMs)}, since ${escapeMd(new Date(t.start).toLocaleTimeString())}`, '');
+  }
+  for (const b of summary.budgets) {
+    const icon = b.level === 'exceeded' ? '$(error)' : b.level === 'warning' ? '$(warning)' : '$(pass)';
+    lines.push(`${icon} ${b.kind} budget: ${escapeMd(formatCost(b.spentUSD))} of ${escapeMd(formatCost(b.limitUSD))} (${(b.ratio * 100).toFixed(0)}%, ${b.basis === 'api' ? 'API-equivalent' : 'session-hour'})`, '');
   }
   lines.push(`**Today:** ${escapeMd(formatCost(summary.today.costUSD, summary.today.lowerBound))} · ${formatTokens(summary.today.tokens)} tokens · ${summary.today.sessions} session(s)`, '');
   if (several) {
@@ -83,9 +99,14 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
   const warning = !health.ok || Boolean(failure);
   if (warning) lines.push('', `$(warning) ${escapeMd(failure ?? `${health.unreadableFiles} file(s) could not be read`)}${health.lastProblem ? ` — ${escapeMd(health.lastProblem)}` : ''}. See the Taximeter log.`);
   if (health.malformed + health.rejected > 0) lines.push('', `${health.malformed + health.rejected} unreadable line(s) skipped and counted.`);
-  lines.push('', 'Click for recent sessions.');
+  lines.push('', 'Click to open the cost panel.');
   const accessibility = cur
     ? `Taximeter: current session ${formatCost(cur.costUSD, cur.lowerBound)}, busy ${formatDuration(cur.busyMs)}, ${formatTokens(cur.totalTokens)} tokens`
     : `Taximeter: ${formatCost(summary.today.costUSD)} today`;
-  return { text: warning ? `$(warning) ${text.replace(/^\$\([^)]+\) /, '')}` : text, tooltip: lines.join('\n'), warning, accessibility };
+  const budget = summary.budgets.some((b) => b.level === 'exceeded') ? 'exceeded' : summary.budgets.some((b) => b.level === 'warning') ? 'warning' : 'ok';
+  if (summary.task) {
+    const label = summary.task.label.length > 20 ? `${summary.task.label.slice(0, 19)}…` : summary.task.label;
+    text = `$(tasklist) ${label} ${formatCost(summary.task.costUSD, summary.task.lowerBound)} · ${text}`;
+  }
+  return { text: warning ? `$(warning) ${text.replace(/^\$\([^)]+\) /, '')}` : text, tooltip: lines.join('\n'), warning, budget, accessibility };
 }

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
         // The history the extension reads: a scratch copy the tests fill and append to.
         CLAUDE_CONFIG_DIR: path.join(scratch, 'claude'),
         TAXIMETER_IT_WORKSPACE: workspace,
+        // Tasks are shared with the CLI through this folder; keep the tests' own.
+        TAXIMETER_DATA_DIR: path.join(scratch, 'data'),
         TAXIMETER_TEST_RESULTS: process.env.TAXIMETER_TEST_RESULTS ?? '',
         TAXIMETER_CLAUDE_BIN: process.env.TAXIMETER_CLAUDE_BIN ?? '',
         TAXIMETER_CODEX_BIN: process.env.TAXIMETER_CODEX_BIN ?? '',

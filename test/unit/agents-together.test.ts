@@ -35,7 +35,7 @@ function message(summary: ReturnType<typeof statusSummary>) {
   return {
     type: 'status' as const,
     summary,
-    scan: { phase: 'live' as const, indexLoaded: false, watching: 'events' as const },
+    scan: { phase: 'live' as const, indexLoaded: false, watching: 'events' as const, role: 'leader' as const },
     health: { ok: true, unreadableFiles: 0, malformed: 0, rejected: 0, problemCount: 0, detectedAgents: ['codex', 'gemini'] },
     meterVersion: 1,
   };

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
-import { claudeFixture, lastCostStates, referenceClaudeTotals } from '../helpers';
+import { claudeLineFilter } from '../../src/sources/claude-code/parse';
+import * as fs from 'node:fs';
+import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals } from '../helpers';
 
 const calendar = createCalendar('UTC');
 
@@ -133,5 +135,27 @@ describe('Claude Code source on the real fixtures', () => {
     assert.equal(s.time.wallSeconds, 4.069);
     assert.equal(s.time.busySeconds, 4.069);
     assert.equal(s.time.activeSeconds, 4.069);
+  });
+});
+
+describe('the Claude Code byte filter', () => {
+  it('keeps every record that can hold usage, prompts, compactions or cost, and drops attachments', () => {
+    let kept = 0;
+    let dropped = 0;
+    for (const scenario of scenarios) {
+      for (const file of listJsonl(claudeFixture(scenario))) {
+        for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+          const o = JSON.parse(line);
+          const buf = Buffer.from(line);
+          const pass = claudeLineFilter(buf, 0, buf.length);
+          const needed = ['assistant', 'user', 'system', 'cost-state'].includes(o.type) || (o.type === 'queue-operation' && typeof o.content === 'string' && o.content.startsWith('/clear'));
+          if (needed) assert.ok(pass, `${scenario}: a ${o.type} line was filtered out`);
+          if (o.type === 'attachment') assert.equal(pass, false, 'attachments are dropped');
+          if (pass) kept++;
+          else dropped++;
+        }
+      }
+    }
+    assert.ok(kept > 100 && dropped > 100);
   });
 });

@@ -14,6 +14,7 @@ import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '.
 import {
   assistantRecordSchema,
   costStateRecordSchema,
+  queueOperationSchema,
   systemRecordSchema,
   userRecordSchema,
   type ClaudeUsage,
@@ -51,7 +52,9 @@ export interface LineOutcome {
 
 const typeKey = Buffer.from('"type":"');
 const sideRecordPrefix = Buffer.from('{"type":"');
-const wanted = ['assistant"', 'user"', 'system"', 'cost-state"'].map((p) => Buffer.from(p));
+const wanted = ['assistant"', 'user"', 'system"', 'cost-state"', 'queue-operation"'].map((p) => Buffer.from(p));
+const queueOperation = Buffer.from('queue-operation"');
+const clearContent = Buffer.from('"content":"/clear');
 
 function startsWithAt(buf: Buffer, at: number, end: number, p: Buffer): boolean {
   if (at + p.length > end) return false;
@@ -70,8 +73,18 @@ function wantedAt(buf: Buffer, at: number, end: number): boolean {
  * O(1). Other lines are searched once for `"type":"` followed by a wanted type (false positives
  * are fine, they are parsed and found out).
  */
+const chainPrefix = Buffer.from('{"parentUuid":');
+/** An attachment record, recognised exactly from its first keys (all at depth 1). */
+const attachmentHead = /^\{"parentUuid":(?:null|"[^"\\]*"),"isSidechain":(?:true|false),"attachment":\{/;
+
 export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
-  if (startsWithAt(buf, start, end, sideRecordPrefix)) return wantedAt(buf, start + sideRecordPrefix.length, end);
+  if (startsWithAt(buf, start, end, sideRecordPrefix)) {
+    // A queue-operation matters only when it queues `/clear`.
+    if (startsWithAt(buf, start + sideRecordPrefix.length, end, queueOperation)) return buf.subarray(start, end).indexOf(clearContent) !== -1;
+    return wantedAt(buf, start + sideRecordPrefix.length, end);
+  }
+  // Attachments (prompt snapshots, tool listings: most of a transcript's bytes) never hold usage.
+  if (startsWithAt(buf, start, end, chainPrefix) && attachmentHead.test(buf.toString('latin1', start, Math.min(end, start + 200)))) return false;
   const view = buf.subarray(start, end);
   let at = view.indexOf(typeKey);
   while (at !== -1) {
@@ -169,6 +182,11 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
       const common = { ...base, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+      if (r.isCompactSummary) {
+        const c = r.message.content;
+        const chars = typeof c === 'string' ? c.length : c.reduce((n, b) => n + (b.text?.length ?? 0), 0);
+        return { status: 'ok', events: [{ ...common, kind: 'activity', compactSummaryChars: chars }] };
+      }
       const prompt = promptOf(r);
       if (prompt === 'activity') return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
       const events: MeterEvent[] = [
@@ -232,6 +250,16 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
         seq,
       };
       return { status: 'ok', events: [event] };
+    }
+    case 'queue-operation': {
+      // The old session's trace of `/clear`: the conversation continues in a new session.
+      const p = queueOperationSchema.safeParse(raw);
+      if (!p.success) return { status: 'rejected', events: [], reason: `queue-operation: ${p.error.issues[0]?.message ?? 'invalid'}` };
+      const r = p.data;
+      if (r.operation !== 'enqueue' || typeof r.content !== 'string' || !/^\/clear\b/.test(r.content.trim())) return { status: 'skipped', events: [] };
+      const ts = parseTs(r.timestamp);
+      if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
+      return { status: 'ok', events: [{ ...base, kind: 'session-mark', mark: 'end-clear', sessionId: r.sessionId, timestamp: ts, uid: `${r.sessionId}:clear:${ts}` }] };
     }
     default:
       return { status: 'skipped', events: [] };

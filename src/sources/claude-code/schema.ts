@@ -93,3 +93,12 @@ export const costStateRecordSchema = z.object({
   modelUsage: z.record(z.string().max(200), modelUsageSchema),
 });
 export type CostStateRecord = z.infer<typeof costStateRecordSchema>;
+
+/** `queue-operation`: prompts queued by the client; `/clear` here ends the conversation in this session. */
+export const queueOperationSchema = z.object({
+  type: z.literal('queue-operation'),
+  operation: z.string().max(50),
+  timestamp: isoTimestamp,
+  sessionId: z.string().min(1).max(200),
+  content: z.unknown().optional(),
+});

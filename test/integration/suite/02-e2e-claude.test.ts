@@ -24,6 +24,7 @@ describe('End to end with the real Claude Code client', function () {
   const workspace = process.env.TAXIMETER_IT_WORKSPACE ?? '';
   const configDir = process.env.CLAUDE_CONFIG_DIR ?? '';
   const home = path.join(scratch, 'cc-home');
+  let liveSession: string | undefined;
 
   before(async function () {
     if (!claudeBin()) this.skip(); // reported as pending, never as passed
@@ -65,5 +66,27 @@ describe('End to end with the real Claude Code client', function () {
       assert.ok(a.statusText().includes(formatCost(cs.totalCostUSD)), `${label}: ${a.statusText()}`);
       assert.equal(r.result?.total_cost_usd !== undefined ? Math.abs(r.result.total_cost_usd - cs.totalCostUSD) < 1e-9 : true, true);
     }
+    liveSession = sessionId;
+  });
+
+  it('shows a real /compact as a dead-weight event in the panel, priced from the client’s own totals', async () => {
+    const a = await api();
+    const bin = claudeBin();
+    assert.ok(bin && server && liveSession);
+    await vscode.commands.executeCommand('taximeter.openPanel', { scope: { kind: 'current' } });
+    const panel = a.panel();
+    assert.ok(panel);
+    const before = lastCostStates(configDir).get(liveSession)?.totalCostUSD ?? 0;
+    const r = await runClaude(bin, ['--continue', '-p', '/compact', '--output-format', 'json'], { cwd: workspace, configDir, home, port: server.port });
+    assert.equal(r.code, 0, r.stderr.slice(0, 500));
+    const after = lastCostStates(configDir).get(liveSession)?.totalCostUSD ?? 0;
+    assert.ok(after > before, 'the client recorded the summary call');
+    const state = await panel.waitForRender((st) => st.deadWeight.events.some((e) => e.kind.endsWith('compaction')), 20_000);
+    const e = state.deadWeight.events.find((x) => x.kind.endsWith('compaction'));
+    assert.ok(e);
+    assert.equal(e.trigger, 'manual');
+    assert.equal(e.estimated, false);
+    assert.ok(Math.abs((e.costUSD ?? 0) - (after - before)) < 1e-9, `${e.costUSD} vs ${after - before}`);
+    assert.ok(a.statusTooltip().includes('Dead weight'), 'the tooltip shows dead weight');
   });
 });

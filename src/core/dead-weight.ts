@@ -1,0 +1,249 @@
+/**
+ * Dead weight: tokens and time a harness spends on its own mechanics — compactions that
+ * re-summarise the context, resets, caches rebuilt after an idle gap or a reset, compactions that
+ * fire long before the context is full, runaway compaction loops. Found, priced, and shown as a
+ * share of the work. Every figure carries its provenance.
+ */
+import type { Meter, SessionState } from './meter';
+import type { PriceBook } from './pricing';
+import type { CostedItem, SessionView } from './session-view';
+import { promptTokens, totalTokens, type CompactionEvent, type TokenCounts } from './usage';
+
+export type DeadWeightKind = 'compaction' | 'premature-compaction' | 'compaction-loop' | 'clear' | 'cache-rebuild';
+
+export interface DeadWeightEvent {
+  kind: DeadWeightKind;
+  trigger?: string;
+  at: number;
+  /** The tokens the event is about: the summary call's, the rebuilt cache's, or the context forgotten. */
+  tokens: number;
+  costUSD: number | null;
+  seconds: number;
+  estimated: boolean;
+  provenance: string;
+  detail: string;
+  /** Context dropped by a compaction (pre − post), or forgotten by a reset. */
+  droppedTokens?: number;
+  /** Context used when a compaction fired, as a share of the model's window. */
+  windowShare?: number;
+}
+
+export interface DeadWeight {
+  events: DeadWeightEvent[];
+  costUSD: number;
+  seconds: number;
+  /** Dead-weight cost as a share of the work's API-equivalent cost. */
+  share: number;
+  compactions: number;
+  estimated: boolean;
+}
+
+export interface DeadWeightOptions {
+  /** A compaction below this share of the context window is premature (default 0.5). */
+  prematureShare: number;
+  /** Share of a request's prompt written to cache that makes it a rebuild (default 0.5). */
+  rebuildShare?: number;
+}
+
+const fiveMinutes = 5 * 60_000;
+const oneHour = 60 * 60_000;
+const loopWindowMs = 10 * 60_000;
+
+function rebuildPremium(pb: PriceBook, model: string, provider: string | undefined, t: TokenCounts, ts: number): number | null {
+  // (cache-write price − cache-read price) × tokens written: what re-writing cost over reading.
+  const written: TokenCounts = { input: 0, output: 0, cacheWrite5m: t.cacheWrite5m, cacheWrite1h: t.cacheWrite1h, cacheRead: 0 };
+  const asRead: TokenCounts = { input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: t.cacheWrite5m + t.cacheWrite1h };
+  const w = pb.price(model, provider, written, ts);
+  const r = pb.price(model, provider, asRead, ts);
+  return w && r ? w.usd - r.usd : null;
+}
+
+/** The session that a `/clear` session continued from: same agent and project, cleared just before. */
+export function clearedPredecessor(meter: Meter, s: SessionState): SessionState | undefined {
+  if (!s.startedWithClear) return undefined;
+  const start = s.firstTs;
+  let best: SessionState | undefined;
+  for (const o of meter.sessions.values()) {
+    if (o === s || o.agent !== s.agent) continue;
+    if (o.clearedAt !== undefined && o.clearedAt <= start + 1000 && start - o.clearedAt < 10 * 60_000) {
+      if (!best || (o.clearedAt ?? 0) > (best.clearedAt ?? 0)) best = o;
+    }
+  }
+  if (best) return best;
+  // Without the old session's trace (older clients): the last session in the same project before it.
+  for (const o of meter.sessions.values()) {
+    if (o === s || o.agent !== s.agent || o.project !== s.project || !(o.lastTs <= start)) continue;
+    if (!best || o.lastTs > best.lastTs) best = o;
+  }
+  return best;
+}
+
+export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOptions): DeadWeight {
+  const s = meter.sessions.get(v.key);
+  const pb = meter.getPriceBook();
+  const events: DeadWeightEvent[] = [];
+  const rebuildShare = options.rebuildShare ?? 0.5;
+  const requests = s ? s.requests : [];
+  const compactions: readonly CompactionEvent[] = v.compactions;
+
+  // 1. Compactions: the summarisation call, time lost, context dropped; premature or in a loop.
+  const auxByCompaction = new Map<number, CostedItem[]>();
+  for (const it of v.items) {
+    if (it.kind !== 'auxiliary' || it.compactionAt === undefined) continue;
+    const list = auxByCompaction.get(it.compactionAt) ?? [];
+    list.push(it);
+    auxByCompaction.set(it.compactionAt, list);
+  }
+  const callByKey = new Map<string, CostedItem>();
+  for (const c of compactions) {
+    if (c.callDedupeKey === undefined) continue;
+    const rec = requests.find((r) => meter.keyOf(c.callDedupeKey ?? '') === r.key);
+    if (rec) callByKey.set(c.callDedupeKey, v.items.find((it) => it.kind === 'request' && it.ts === rec.ts && it.model === rec.model) ?? { ts: rec.ts, model: rec.model, tokens: rec.tokens, usd: rec.price?.usd ?? null, provenance: 'computed', kind: 'request', sidechain: rec.sidechain });
+  }
+  const compactionEvents: DeadWeightEvent[] = [];
+  for (const c of compactions) {
+    let calls: CostedItem[] = auxByCompaction.get(c.timestamp) ?? [];
+    if (c.callDedupeKey !== undefined) {
+      const call = callByKey.get(c.callDedupeKey);
+      calls = call ? [call] : [];
+    }
+    const usd = calls.length === 0 ? null : calls.some((x) => x.usd === null) ? null : calls.reduce((n, x) => n + (x.usd ?? 0), 0);
+    const tokens = calls.reduce((n, x) => n + totalTokens(x.tokens), 0);
+    const estimated = c.estimated === true || calls.some((x) => x.provenance === 'estimated') || calls.length === 0;
+    const provenance =
+      calls.length === 0
+        ? 'no record of the summarisation call'
+        : calls.some((x) => x.provenance === 'estimated')
+          ? 'estimated: prompt ≈ the context before the compaction, output ≈ summary length / 4'
+          : calls[0]?.provenance === 'client-reported'
+            ? "client-reported: the agent's own record of the call"
+            : c.callDedupeKey !== undefined
+              ? 'measured: the call is in the transcript'
+              : "measured: the client's own totals (cost-state) around the compaction, priced";
+    const window = pb.describe(c.model ?? requests[requests.length - 1]?.model ?? '', undefined, c.timestamp)?.contextWindow;
+    const windowShare = c.preTokens !== undefined && window ? c.preTokens / window : undefined;
+    const premature = windowShare !== undefined && windowShare < options.prematureShare;
+    let seconds = (c.durationMs ?? 0) / 1000;
+    let secondsEstimated = false;
+    if (c.durationMs === undefined) {
+      // Without a duration: the gap from the agent's previous event to the boundary.
+      const before = s ? s.timeline().map((x) => Math.floor(x / 2)).filter((t) => t < c.timestamp) : [];
+      const prev = before[before.length - 1];
+      seconds = prev !== undefined ? (c.timestamp - prev) / 1000 : 0;
+      secondsEstimated = true;
+    }
+    const dropped = c.droppedTokens ?? (c.preTokens !== undefined && c.postTokens !== undefined ? c.preTokens - c.postTokens : undefined);
+    compactionEvents.push({
+      kind: premature ? 'premature-compaction' : 'compaction',
+      trigger: c.trigger,
+      at: c.timestamp,
+      tokens,
+      costUSD: usd,
+      seconds,
+      estimated: estimated || secondsEstimated,
+      provenance: secondsEstimated ? `${provenance}; time estimated from the previous event` : provenance,
+      detail: `${c.trigger} compaction${c.preTokens !== undefined ? ` of ${c.preTokens.toLocaleString('en-US')} tokens` : ''}${windowShare !== undefined ? ` at ${(windowShare * 100).toFixed(0)}% of the ${window?.toLocaleString('en-US')}-token window` : ''}${premature ? ` — below ${(options.prematureShare * 100).toFixed(0)}%: avoidable` : ''}`,
+      droppedTokens: dropped,
+      windowShare,
+    });
+  }
+  events.push(...compactionEvents);
+
+  // 2. Compaction loops: three or more within ten minutes.
+  for (let i = 0; i + 2 < compactions.length; i++) {
+    const a = compactions[i];
+    const c = compactions[i + 2];
+    if (!a || !c || c.timestamp - a.timestamp > loopWindowMs) continue;
+    let j = i + 2;
+    while (j + 1 < compactions.length && (compactions[j + 1]?.timestamp ?? Infinity) - a.timestamp <= loopWindowMs) j++;
+    events.push({
+      kind: 'compaction-loop',
+      at: a.timestamp,
+      tokens: 0,
+      costUSD: 0,
+      seconds: 0,
+      estimated: false,
+      provenance: 'measured: compaction times',
+      detail: `${j - i + 1} compactions within ${Math.round(((compactions[j]?.timestamp ?? a.timestamp) - a.timestamp) / 60_000)} min — a runaway (their costs are counted on each compaction)`,
+    });
+    i = j;
+  }
+
+  // 3. A session started with /clear: the context it forgot.
+  if (s?.startedWithClear) {
+    const prev = clearedPredecessor(meter, s);
+    const last = prev?.requests[prev.requests.length - 1];
+    events.push({
+      kind: 'clear',
+      trigger: 'manual',
+      at: s.firstTs,
+      tokens: last ? promptTokens(last.tokens) : 0,
+      costUSD: 0,
+      seconds: 0,
+      estimated: false,
+      provenance: prev ? `measured: continues session ${prev.id.slice(0, 8)} (${prev.clearedAt !== undefined ? 'its /clear record' : 'same project, just before'})` : 'measured: /clear',
+      detail: prev ? `/clear after session ${prev.id.slice(0, 8)}; its context is rebuilt from scratch` : '/clear',
+      droppedTokens: last ? promptTokens(last.tokens) : undefined,
+    });
+  }
+
+  // 4. Cache rebuilds: a request that writes most of its prompt to cache again — after an idle
+  //    gap longer than the cache's lifetime, or right after a compaction or a /clear.
+  let prevTs = NaN;
+  let prevWas1h = false;
+  const afterReset = new Set<number>();
+  for (const c of compactions) {
+    const next = requests.find((r) => r.ts > c.timestamp);
+    if (next) afterReset.add(next.ts);
+  }
+  if (s?.startedWithClear && requests[0]) afterReset.add(requests[0].ts);
+  for (const r of requests) {
+    const t = r.tokens;
+    const prompt = promptTokens(t);
+    const written = t.cacheWrite5m + t.cacheWrite1h;
+    const ttl = prevWas1h || t.cacheWrite1h > 0 ? oneHour : fiveMinutes;
+    const gap = r.ts - prevTs;
+    const cause = afterReset.has(r.ts) ? 'reset' : !Number.isNaN(prevTs) && gap > ttl ? 'idle' : undefined;
+    if (cause && prompt > 0 && written / prompt >= rebuildShare) {
+      const usd = rebuildPremium(pb, r.model, r.provider, t, r.ts);
+      events.push({
+        kind: 'cache-rebuild',
+        at: r.ts,
+        tokens: written,
+        costUSD: usd,
+        seconds: 0,
+        estimated: false,
+        provenance: 'computed: tokens written again × (cache-write − cache-read price)',
+        detail: cause === 'idle' ? `cache expired after ${Math.round(gap / 60_000)} min idle (TTL ${ttl === oneHour ? '1 h' : '5 min'}); ${written.toLocaleString('en-US')} tokens written again` : `cache rebuilt after a compaction or /clear; ${written.toLocaleString('en-US')} tokens written again`,
+      });
+    }
+    prevTs = r.ts;
+    prevWas1h = t.cacheWrite1h > 0;
+  }
+
+  events.sort((a, b) => a.at - b.at);
+  const costUSD = events.reduce((n, e) => n + (e.costUSD ?? 0), 0);
+  const seconds = events.reduce((n, e) => n + e.seconds, 0);
+  return {
+    events,
+    costUSD,
+    seconds,
+    share: v.cost.api > 0 ? costUSD / v.cost.api : 0,
+    compactions: compactionEvents.length,
+    estimated: events.some((e) => e.estimated),
+  };
+}
+
+/** Dead weight of many sessions together. */
+export function sumDeadWeight(parts: readonly DeadWeight[], apiUSD: number): DeadWeight {
+  const events = parts.flatMap((p) => p.events).sort((a, b) => a.at - b.at);
+  const costUSD = parts.reduce((n, p) => n + p.costUSD, 0);
+  return {
+    events,
+    costUSD,
+    seconds: parts.reduce((n, p) => n + p.seconds, 0),
+    share: apiUSD > 0 ? costUSD / apiUSD : 0,
+    compactions: parts.reduce((n, p) => n + p.compactions, 0),
+    estimated: parts.some((p) => p.estimated),
+  };
+}

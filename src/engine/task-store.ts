@@ -1,0 +1,91 @@
+/**
+ * Explicit tasks, persisted in one small JSON file shared by every window and the CLI:
+ * `$TAXIMETER_DATA_DIR` or `$XDG_DATA_HOME/taximeter` or `~/.local/share/taximeter`, `tasks.json`.
+ * Written atomically with user-only permissions; a corrupt file is kept aside, never trusted.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import type { TaskRecord } from '../core/tasks';
+import { writeFileAtomic } from './atomic';
+
+const taskSchema = z.object({
+  id: z.string().min(1).max(100),
+  label: z.string().max(500),
+  ref: z.string().max(500).optional(),
+  folders: z.array(z.string().max(4096)).max(100),
+  start: z.number(),
+  end: z.number().optional(),
+});
+const fileSchema = z.object({ version: z.literal(1), tasks: z.array(taskSchema) });
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TAXIMETER_DATA_DIR) return env.TAXIMETER_DATA_DIR;
+  return path.join(env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'taximeter');
+}
+
+export function defaultTasksFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(defaultDataDir(env), 'tasks.json');
+}
+
+export interface LoadedTasks {
+  tasks: TaskRecord[];
+  problem?: string;
+}
+
+export function loadTasks(file: string): LoadedTasks {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tasks: [] };
+    return { tasks: [], problem: `cannot read ${file}: ${String(error)}` };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const aside = `${file}.corrupt-${Date.now()}`;
+    try {
+      fs.renameSync(file, aside);
+    } catch {
+      // leave it
+    }
+    return { tasks: [], problem: `${file} was not a valid task list; kept aside as ${aside}` };
+  }
+  return { tasks: parsed.data.tasks };
+}
+
+export function saveTasks(file: string, tasks: readonly TaskRecord[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, `${JSON.stringify({ version: 1, tasks }, null, 2)}\n`);
+}
+
+/** Read, change, write: the file is re-read first so other windows' edits are kept. */
+export function updateTasks(file: string, change: (tasks: TaskRecord[]) => TaskRecord[]): TaskRecord[] {
+  const next = change(loadTasks(file).tasks);
+  saveTasks(file, next);
+  return next;
+}
+
+export function newTaskId(): string {
+  return crypto.randomBytes(8).toString('hex');
+}
+
+/** Start a task for `folders`, stopping any task still running for the same folders. */
+export function startTask(tasks: TaskRecord[], label: string, ref: string | undefined, folders: string[], now: number): TaskRecord[] {
+  const key = JSON.stringify([...folders].sort());
+  const stopped = tasks.map((t) => (t.end === undefined && JSON.stringify([...t.folders].sort()) === key ? { ...t, end: now } : t));
+  return [...stopped, { id: newTaskId(), label, ...(ref ? { ref } : {}), folders, start: now }];
+}
+
+export function runningTask(tasks: readonly TaskRecord[], folders: readonly string[]): TaskRecord | undefined {
+  const key = JSON.stringify([...folders].sort());
+  return [...tasks].reverse().find((t) => t.end === undefined && JSON.stringify([...t.folders].sort()) === key);
+}

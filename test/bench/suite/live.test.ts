@@ -1,0 +1,45 @@
+/** Measures, inside the real extension host: activation, event-loop blocking during the first scan, live latency. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { TaximeterApi } from '../../../src/extension';
+
+describe('live benchmark', function () {
+  this.timeout(900_000);
+  it('measures', async () => {
+    // Watch the extension host's event loop from the start (the scan runs in a worker thread).
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    const ext = vscode.extensions.getExtension<TaximeterApi>('taximeter.taximeter');
+    if (!ext) throw new Error('extension missing');
+    const a = ext.isActive ? ext.exports : await ext.activate();
+    const t0 = Date.now();
+    const live = await a.waitForStatus((s) => s.scan.phase === 'live', 900_000);
+    h.disable();
+    const scanMs = live.scan.firstScanMs ?? Date.now() - t0;
+    const file = process.env.TAXIMETER_BENCH_APPEND ?? '';
+    const originalSize = fs.statSync(file).size;
+    const sessionId = path.basename(file, '.jsonl');
+    const times: number[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        const before = a.lastStatus()?.meterVersion ?? 0;
+        const line = JSON.stringify({ type: 'assistant', uuid: `bench-live-${Date.now()}-${i}`, timestamp: new Date().toISOString(), sessionId, message: { id: `msg_bench_live_${Date.now()}_${i}`, model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: 20 } } });
+        const t = performance.now();
+        fs.appendFileSync(file, `${line}\n`);
+        await a.waitForStatus((s) => s.meterVersion > before, 10_000);
+        times.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    } finally {
+      fs.truncateSync(file, originalSize);
+    }
+    times.sort((x, y) => x - y);
+    const out = process.env.TAXIMETER_BENCH_OUT ?? '.';
+    fs.writeFileSync(
+      path.join(out, 'live.json'),
+      JSON.stringify({ activationMs: a.activationMs, scanMs, maxBlockMs: h.max / 1e6, p99BlockMs: h.percentile(99) / 1e6, p50: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)], n: times.length }),
+    );
+  });
+});
