@@ -343,7 +343,18 @@ export class Engine {
 
   /** (path, size, mtime, inode) of every file as last read. */
   fileStates(): [string, number, number, number][] {
-    return [...this.files.values()].map((e) => [e.file.path, e.cursor.size, e.cursor.mtimeMs, e.cursor.ino]);
+    const out: [string, number, number, number][] = [...this.files.values()].map((e) => [e.file.path, e.cursor.size, e.cursor.mtimeMs, e.cursor.ino]);
+    for (const e of this.files.values()) {
+      for (const p of e.source.besideFiles?.(e.file) ?? []) {
+        try {
+          const st = fs.statSync(p);
+          out.push([p, st.size, st.mtimeMs, st.ino]);
+        } catch {
+          // Absent: a file that appears there later does not invalidate; its folder's mtime does.
+        }
+      }
+    }
+    return out;
   }
 
   roots(): { agent: AgentId; roots: string[] }[] {

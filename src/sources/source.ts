@@ -79,6 +79,11 @@ export interface AgentSource<S = unknown> {
    * for polling; the file's own size, mtime and inode are checked by the engine.
    */
   changedBeside?(file: DiscoveredFile, state: S): boolean;
+  /**
+   * Files beside this one whose change changes what it yields (a database's `-wal`, a task's
+   * metadata, the settings that enable a telemetry file): the CLI's warm cache checks them too.
+   */
+  besideFiles?(file: DiscoveredFile): string[];
   /** A cheap key that orders files so originals are read before their forks (earliest first). */
   orderKey?(file: DiscoveredFile): number;
 }

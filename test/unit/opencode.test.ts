@@ -182,6 +182,14 @@ describe('OpenCode source (SQLite, WebAssembly, read-only)', () => {
     assert.equal(e.health().byAgent.opencode?.unreadableFiles, 0);
   });
 
+  it('the CLI’s warm cache checks the write-ahead log too (fresh rows live there)', () => {
+    const dir = walFixture();
+    const e = engineFor(dir);
+    e.scan();
+    const wal = path.join(dir, 'opencode.db-wal');
+    assert.deepEqual(e.fileStates().find(([p]) => p === wal)?.slice(1, 2), [fs.statSync(wal).size]);
+  });
+
   it('is simply absent when OpenCode is not installed', () => {
     const e = engineFor(path.join(tempDir(), 'nothing-here'));
     e.scan();

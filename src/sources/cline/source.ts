@@ -60,6 +60,13 @@ export function createClineSource(rootOptions: EditorStorageOptions = {}): Agent
       return files;
     },
     initialState: () => ({}),
+    besideFiles(file) {
+      const dir = path.dirname(file.path);
+      const id = path.basename(dir);
+      return path.basename(file.path) === 'ui_messages.json'
+        ? [path.join(dir, 'task_metadata.json'), path.join(dir, '..', '..', 'state', 'taskHistory.json')]
+        : [path.join(dir, `${id}.json`)];
+    },
     read(file, fileId, cursor, state, options) {
       const dir = path.dirname(file.path);
       const id = path.basename(dir);

@@ -48,6 +48,10 @@ export function createGeminiSource(rootOptions: GeminiRootOptions = {}): AgentSo
       return files;
     },
     initialState: initialGeminiFileState,
+    besideFiles(file) {
+      const geminiHome = geminiHomeOfChat(file.path);
+      return geminiHome ? [path.join(geminiHome, 'settings.json'), path.join(geminiHome, 'projects.json')] : [];
+    },
     read(file, fileId, cursor, state, options) {
       if (!isChatPath(file.path)) return readTelemetry(file.path, fileId, cursor, state);
       const name = path.basename(file.path);

@@ -75,6 +75,7 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
       return roots.map((r) => path.join(r, databaseName)).filter((p) => statOrUndefined(p)?.isFile()).map((p) => ({ path: p, agent: 'opencode' as const }));
     },
     initialState: initialOpenCodeState,
+    besideFiles: (file) => [`${file.path}-wal`],
     changedBeside(file, state) {
       const wal = statOrUndefined(`${file.path}-wal`);
       return (wal?.size ?? 0) !== state.walSize || (wal?.mtimeMs ?? 0) !== state.walMtimeMs;

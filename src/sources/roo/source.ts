@@ -36,6 +36,7 @@ export function createRooSource(rootOptions: EditorStorageOptions = {}): AgentSo
       return files;
     },
     initialState: () => ({}),
+    besideFiles: (file) => [path.join(path.dirname(file.path), 'history_item.json'), path.join(path.dirname(file.path), '..', '_index.json')],
     read(file, fileId, cursor, state, options) {
       const dir = path.dirname(file.path);
       const taskId = path.basename(dir);
