@@ -37,8 +37,14 @@ const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js', platform: 'node', format: 'cjs', target: 'node20', define },
 ];
 
+/** WebAssembly the bundles load at run time from their own folder (dist/). */
+const wasmAssets = ['node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm'];
+
 async function main() {
   const fs = require('node:fs');
+  const path = require('node:path');
+  fs.mkdirSync('dist', { recursive: true });
+  for (const asset of wasmAssets) fs.copyFileSync(asset, path.join('dist', path.basename(asset)));
   const entries = builds.filter((b) => Object.values(b.entryPoints).every((e) => fs.existsSync(e)));
   if (watch) {
     for (const b of entries) await (await esbuild.context(b)).watch();

@@ -8,7 +8,7 @@ const { createCalendar } = require('../out/src/core/calendar');
 
 const [history, cache] = process.argv.slice(2);
 const t0 = performance.now();
-const engine = new Engine({ claude: { onlyDirs: [history] }, idleMs: 300_000, priceOverrides: [], keepPromptText: false, cacheDir: cache });
+const engine = new Engine({ agents: ['claude-code'], claude: { onlyDirs: [history] }, idleMs: 300_000, priceOverrides: [], keepPromptText: false, cacheDir: cache });
 const loaded = engine.loadIndex();
 engine.scan();
 const warm = performance.now() - t0;

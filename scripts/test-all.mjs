@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureClaudeCode, sharedDir } from './lab.mjs';
+import { ensureClaudeCode, ensureCodex, ensureGemini, sharedDir } from './lab.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const results = fs.mkdtempSync(path.join(os.tmpdir(), 'taximeter-results-'));
@@ -68,8 +68,12 @@ if (built && compiled) {
   const host = path.join(sharedDir(root), 'vscode-host', 'install.sh');
   if (fs.existsSync(host)) run('VS Code host install (cached)', 'bash', [host]);
   const claudeBin = ensureClaudeCode('2.1.330') ?? '';
+  const codexBin = ensureCodex('0.169.0') ?? '';
+  const geminiBin = ensureGemini('0.61.0') ?? '';
   const it = run('integration tests (VS Code extension host)', process.execPath, ['out/test/integration/run.js'], {
     TAXIMETER_CLAUDE_BIN: claudeBin,
+    TAXIMETER_CODEX_BIN: codexBin,
+    TAXIMETER_GEMINI_BIN: geminiBin,
     TAXIMETER_SHARED_DIR: sharedDir(root),
   });
   const file = path.join(results, 'integration.json');
@@ -77,6 +81,7 @@ if (built && compiled) {
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
     passed += r.passed;
     failed += r.failed;
+    pending += r.pending ?? 0;
     if (r.failed > 0) problems.push(`integration (${r.failed} failing)`);
     if (it.code !== 0 && r.failed === 0) {
       failed++;

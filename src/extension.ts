@@ -2,6 +2,7 @@
  * Composition root: wires the log, settings, status bar, scanner worker and commands.
  * No logic and no awaited I/O here; the scanner starts in its own thread.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineSettings } from './engine/worker-protocol';
 import { CommandId } from './vscode/commands';
@@ -45,6 +46,9 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: Ta
     cacheDir: context.globalStorageUri.fsPath,
     workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
     timeZone: s.timeZone || undefined,
+    statusBarAgents: s.statusBar.agents,
+    // Cline and Roo Code keep their tasks beside our own storage, in this editor's globalStorage.
+    globalStorageDirs: [path.dirname(context.globalStorageUri.fsPath)],
     prematureShare: s.prematureCompactionPercent / 100,
   };
 }

@@ -226,6 +226,7 @@ function humanReport(r: Report): string {
   const lines = [formatTable(headers, rows, numeric), ''];
   lines.push(`Prices: ${r.priceTable}. Times in ${r.range.timeZone}.`);
   if (r.totals.costUSD.clientReported > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.clientReported)} client-reported (models the price table lacks).`);
+  if (r.totals.costUSD.estimated > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.estimated)} estimated (compaction calls no record shows, e.g. Gemini CLI without its telemetry file).`);
   if (r.totals.deadWeight.costUSD > 0)
     lines.push(`Dead weight: ${formatCost(r.totals.deadWeight.costUSD)} (${(r.totals.deadWeight.share * 100).toFixed(1)}%) in ${r.totals.deadWeight.events.length} event(s), ${r.totals.deadWeight.compactions} compaction(s) (c)${r.totals.deadWeight.estimated ? ', partly estimated' : ''}.`);
   if (r.totals.costUSD.auxiliary > 0) lines.push(`Includes ${formatCost(r.totals.costUSD.auxiliary)} of auxiliary calls (compactions, …) seen only in the agent's own totals.`);
@@ -269,7 +270,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const engine = new Engine(
     {
-      claude: { env: io.env, onlyDirs: args.claudeDirs },
+      // Every agent's folders come from this environment (HOME, CODEX_HOME, XDG_DATA_HOME, …).
+      env: io.env,
+      home: io.env.HOME || io.env.USERPROFILE || undefined,
+      claude: { onlyDirs: args.claudeDirs },
       idleMs: args.idleMinutes * 60_000,
       priceOverrides: [],
       keepPromptText: false,

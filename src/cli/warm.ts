@@ -39,7 +39,8 @@ interface WarmCache {
 /** What decides the output: the arguments and the environment the engine reads. */
 export function warmKey(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): string {
   const tz = env.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return JSON.stringify([version, argv, env.CLAUDE_CONFIG_DIR ?? '', env.CODEX_HOME ?? '', env.GEMINI_CLI_HOME ?? '', env.XDG_DATA_HOME ?? '', env.HOME ?? '', tz]);
+  const agentVars = ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'APPDATA', 'CLINE_DATA_DIR', 'CLINE_DIR', 'CLINE_SESSION_DATA_DIR', 'HOME', 'USERPROFILE'];
+  return JSON.stringify([version, argv, ...agentVars.map((v) => env[v] ?? ''), tz]);
 }
 
 /** Folders under the roots (bounded depth) with their mtimes, taken BEFORE a scan. */

@@ -33,6 +33,8 @@ export interface RequestRecord {
   tokens: TokenCounts;
   sidechain: boolean;
   price: PriceResult | null;
+  /** The agent's own cost for this response (OpenCode, Cline, Roo), used where the table has no price. */
+  agentCostUSD?: number;
 }
 
 /** Timeline entry kinds. */
@@ -340,6 +342,7 @@ export class Meter {
       const s = existing.session;
       existing.tokens = e.tokens;
       existing.model = e.model;
+      existing.agentCostUSD = e.agentCostUSD;
       existing.price = this.priceBook.price(e.model, e.provider, e.tokens, existing.ts);
       if (e.copiedInto === undefined && !this.seenLine(e.uid, e.agent)) s.addTime(e.timestamp, kindAgent);
       return s;
@@ -377,6 +380,7 @@ export class Meter {
       tokens: e.tokens,
       sidechain: e.sidechain,
       price: this.priceBook.price(e.model, e.provider, e.tokens, e.timestamp),
+      agentCostUSD: e.agentCostUSD,
     };
     this.responses.set(key, record);
     s.addRequest(record);

@@ -32,6 +32,7 @@ export interface ReportFigures {
     api: number;
     computed: number;
     clientReported: number;
+    /** Part of `api` resting on estimates: calls no record holds (a 1.0.x compaction summary, Gemini CLI compression without telemetry). */
     estimated: number;
     auxiliary: number;
     /** True when unpriced tokens exist: `api` is a lower bound. */
@@ -231,9 +232,9 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
     priceTable: priceTableLabel(),
     provenance: {
       api: 'computed: tokens from the transcripts × list prices of the price table (or your overrides); client-reported where the table has no price and the agent recorded its own cost',
-      clientReported: "the agent's own recorded cost (Claude Code cost-state), shared among that model's requests",
+      clientReported: "the agent's own recorded cost where the table has no price: Claude Code cost-state (shared among that model's requests), Cline, Roo Code and OpenCode per request",
       auxiliary: "calls only the agent's own totals show (compaction summaries, …): its totals minus the transcript, priced like the rest",
-      estimated: 'calls no record holds (a 1.0.x compaction summary): estimated from the context size and the summary length',
+      estimated: 'calls no record holds (a Claude Code 1.0.x compaction summary, a Gemini CLI compression without its telemetry file): estimated from the context size and the summary length',
       deadWeight: 'compactions (summary call, time lost, context dropped), /clear resets, cache rebuilds after idle gaps or resets (tokens × (write − read price)); see each event',
       time: 'measured from transcript timestamps; busy = from each prompt to the last agent event before the next prompt',
     },

@@ -35,7 +35,7 @@ export interface CostFigures {
   api: number;
   computed: number;
   clientReported: number;
-  /** Estimated part (calls no record holds, e.g. a 1.0.x compaction's summary call). */
+  /** Part of `api` resting on estimates: calls no record holds (a 1.0.x compaction's summary call, Gemini CLI compression without telemetry). */
   estimated: number;
   auxiliary: number;
   /** True when some tokens are unpriced: `api` is then a lower bound. */
@@ -152,16 +152,22 @@ export function viewSession(s: SessionState, priceBook: PriceBook, idleMs: numbe
 }
 
 function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): SessionView {
-  const items: CostedItem[] = s.requests.map((r) => ({
-    ts: r.ts,
-    model: r.model,
-    tokens: r.tokens,
-    usd: r.price ? r.price.usd : null,
-    provenance: 'computed',
-    kind: 'request',
-    sidechain: r.sidechain,
-    priceSource: r.price?.source,
-  }));
+  const items: CostedItem[] = s.requests.map((r) =>
+    // A model the table cannot price: the agent's own recorded cost, when it recorded one (a
+    // stored 0 for real tokens is not a price: the request stays unpriced).
+    !r.price && r.agentCostUSD !== undefined && r.agentCostUSD > 0
+      ? { ts: r.ts, model: r.model, tokens: r.tokens, usd: r.agentCostUSD, provenance: 'client-reported', kind: 'request', sidechain: r.sidechain, priceSource: 'client' }
+      : {
+          ts: r.ts,
+          model: r.model,
+          tokens: r.tokens,
+          usd: r.price ? r.price.usd : null,
+          provenance: 'computed',
+          kind: 'request',
+          sidechain: r.sidechain,
+          priceSource: r.price?.source,
+        },
+  );
   const provider = s.requests.find((r) => r.provider)?.provider;
 
   // Auxiliary calls (compaction summaries, …): the client's cumulative per-model totals minus what
@@ -228,17 +234,21 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   const lastStateTs = states.length > 0 ? (states[states.length - 1]?.ts ?? -Infinity) : -Infinity;
   const requestsSorted = s.requests;
   for (const c of s.compactions) {
+    // The agent's own cost of the call (Roo Code) wins over any token estimate it comes with.
+    if (c.extraCostUSD !== undefined) {
+      items.push({ ts: c.timestamp, model: c.model ?? 'unknown', tokens: c.extraTokens ?? zeroTokens(), usd: c.extraCostUSD, provenance: 'client-reported', kind: 'auxiliary', sidechain: false, priceSource: 'client', compactionAt: c.timestamp });
+      continue;
+    }
     if (c.extraTokens) {
       const model = c.model ?? requestsSorted[requestsSorted.length - 1]?.model ?? 'unknown';
       const price = priceBook.price(model, provider, c.extraTokens, c.timestamp);
       items.push({ ts: c.timestamp, model, tokens: c.extraTokens, usd: price ? price.usd : null, provenance: c.estimated ? 'estimated' : 'computed', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
       continue;
     }
-    if (c.extraCostUSD !== undefined) {
-      items.push({ ts: c.timestamp, model: c.model ?? 'unknown', tokens: zeroTokens(), usd: c.extraCostUSD, provenance: 'client-reported', kind: 'auxiliary', sidechain: false, priceSource: 'client', compactionAt: c.timestamp });
-      continue;
-    }
     if (c.callDedupeKey !== undefined) continue;
+    // Other agents say themselves whether the compaction made a call (a sliding-window truncation
+    // makes none); the estimate below is Claude Code's.
+    if (c.agent !== 'claude-code') continue;
     // Claude Code: measured by a later cost-state (its gap is already an auxiliary item).
     if (c.timestamp <= lastStateTs) continue;
     if (c.preTokens === undefined) continue;

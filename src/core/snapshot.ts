@@ -22,8 +22,8 @@ export interface MeterSnapshot {
     b?: string;
     clear?: boolean;
     cleared?: number;
-    /** requests: [key, ts, modelIdx, tokens, sidechain(0|1), providerIdx(-1 = none)] */
-    r: [number, number, number, T5, number, number][];
+    /** requests: [key, ts, modelIdx, tokens, sidechain(0|1), providerIdx(-1 = none), agentCostUSD?] */
+    r: ([number, number, number, T5, number, number] | [number, number, number, T5, number, number, number])[];
     /** timeline, delta-encoded times, and kinds */
     t: number[];
     k: number[];
@@ -62,7 +62,7 @@ export function checkSnapshot(raw: unknown): MeterSnapshot {
     if ((ss.p !== undefined && !isStr(ss.p)) || (ss.b !== undefined && !isStr(ss.b)) || (ss.cleared !== undefined && !isNum(ss.cleared))) fail('session fields');
     if (!Array.isArray(ss.r) || !Array.isArray(ss.t) || !Array.isArray(ss.k) || !Array.isArray(ss.pr) || !Array.isArray(ss.c) || !Array.isArray(ss.cs) || !Array.isArray(ss.cp)) fail('session lists');
     for (const r of ss.r) {
-      if (!Array.isArray(r) || r.length !== 6 || !isNum(r[0]) || !isNum(r[1]) || !isNum(r[2]) || !isNum(r[4]) || !isNum(r[5])) fail('request');
+      if (!Array.isArray(r) || (r.length !== 6 && r.length !== 7) || !isNum(r[0]) || !isNum(r[1]) || !isNum(r[2]) || !isNum(r[4]) || !isNum(r[5]) || (r.length === 7 && !isNum(r[6]))) fail('request');
       checkNums(r[3], 5, 'request tokens');
     }
     for (const x of ss.t) if (!isNum(x)) fail('timeline');
@@ -123,14 +123,17 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
       b: s.gitBranch,
       clear: s.startedWithClear || undefined,
       cleared: s.clearedAt,
-      r: s.requests.map((r) => [
-        r.key,
-        r.ts,
-        intern(models, modelIdx, r.model),
-        t5(r.tokens),
-        r.sidechain ? 1 : 0,
-        r.provider ? intern(providers, providerIdx, r.provider) : -1,
-      ]),
+      r: s.requests.map((r) => {
+        const row: [number, number, number, T5, number, number] = [
+          r.key,
+          r.ts,
+          intern(models, modelIdx, r.model),
+          t5(r.tokens),
+          r.sidechain ? 1 : 0,
+          r.provider ? intern(providers, providerIdx, r.provider) : -1,
+        ];
+        return r.agentCostUSD !== undefined ? [...row, r.agentCostUSD] : row;
+      }),
       t,
       k,
       pr: s.prompts.map((p) => [p.ts, p.text, p.command ?? null, p.gitBranch ?? null]),
@@ -158,11 +161,11 @@ export function restoreMeter(snapshot: MeterSnapshot, priceBook: PriceBook): Met
     s.gitBranch = ss.b;
     s.startedWithClear = ss.clear ?? false;
     s.clearedAt = ss.cleared;
-    for (const [key, ts, mi, tok, side, pi] of ss.r) {
+    for (const [key, ts, mi, tok, side, pi, agentCostUSD] of ss.r) {
       const tokens = fromT5(tok);
       const m = model(mi);
       const provider = pi >= 0 ? snapshot.providers[pi] : undefined;
-      const r: RequestRecord = { key, session: s, ts, model: m, provider, tokens, sidechain: side === 1, price: priceBook.price(m, provider, tokens, ts) };
+      const r: RequestRecord = { key, session: s, ts, model: m, provider, tokens, sidechain: side === 1, price: priceBook.price(m, provider, tokens, ts), agentCostUSD };
       s.addRequest(r);
       meter.restoreResponse(r);
     }

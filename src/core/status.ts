@@ -2,7 +2,7 @@
  * What the status bar shows: the current session (the most recently active one, preferring the
  * workspace's folders) and today's total. Small, plain data, so it crosses the worker boundary.
  */
-import { matchesProject, sessionViews, totalRollup } from './aggregate';
+import { groupRollups, matchesProject, sessionViews, totalRollup } from './aggregate';
 import { runtimeCost } from './compare';
 import { deadWeightOf } from './dead-weight';
 import type { TaskRecord } from './tasks';
@@ -60,11 +60,33 @@ export interface StatusTask {
   start: number;
 }
 
+/** Every session working right now, added up (setting `taximeter.statusBar.agents: sum`). */
+export interface StatusCombined {
+  agents: AgentId[];
+  sessions: number;
+  costUSD: number;
+  lowerBound: boolean;
+  busyMs: number;
+  totalTokens: number;
+}
+
+export interface StatusAgentToday {
+  agent: AgentId;
+  costUSD: number;
+  lowerBound: boolean;
+  tokens: number;
+  sessions: number;
+}
+
+export type StatusAgentsMode = 'current' | 'sum';
+
 export interface StatusSummary {
   current?: StatusSession;
+  /** Set in `sum` mode when more than one session is working. */
+  combined?: StatusCombined;
   task?: StatusTask;
   budgets: BudgetState[];
-  today: { costUSD: number; lowerBound: boolean; tokens: number; sessions: number };
+  today: { costUSD: number; lowerBound: boolean; tokens: number; sessions: number; byAgent: StatusAgentToday[] };
   /** Whether the current session wrote within the idle threshold. */
   live: boolean;
   priceTable: string;
@@ -77,6 +99,8 @@ export interface StatusOptions {
   calendar: Calendar;
   workspaceFolders: readonly string[];
   agents?: readonly AgentId[];
+  /** `current`: the session working most recently; `sum`: every session working now, added up. */
+  agentsMode?: StatusAgentsMode;
   prematureShare?: number;
   /** The task running in this workspace, if any. */
   task?: TaskRecord;
@@ -143,6 +167,30 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
       deadWeight: { costUSD: dw.costUSD, share: dw.share, compactions: dw.compactions, estimated: dw.estimated, events: dw.events.length },
     };
   }
+  let combined: StatusCombined | undefined;
+  if (options.agentsMode === 'sum') {
+    const live = [...meter.sessions.values()].filter(
+      (x) => x.requestCount > 0 && options.now - x.lastTs <= options.idleMs && (!options.agents || options.agents.includes(x.agent)),
+    );
+    if (live.length > 1) {
+      combined = { agents: [], sessions: live.length, costUSD: 0, lowerBound: false, busyMs: 0, totalTokens: 0 };
+      for (const x of live) {
+        const v = viewSession(x, meter.getPriceBook(), options.idleMs);
+        if (!combined.agents.includes(v.agent)) combined.agents.push(v.agent);
+        combined.costUSD += v.cost.api;
+        combined.lowerBound ||= v.cost.lowerBound;
+        combined.busyMs += v.time.busyMs;
+        combined.totalTokens += v.tokens.input + v.tokens.output + v.tokens.cacheWrite5m + v.tokens.cacheWrite1h + v.tokens.cacheRead;
+      }
+    }
+  }
+  const byAgent = groupRollups(meter, views, todayRange, 'agent', options.calendar, options.idleMs).map((g) => ({
+    agent: g.key as AgentId,
+    costUSD: g.rollup.cost.api,
+    lowerBound: g.rollup.cost.lowerBound,
+    tokens: g.rollup.tokens.input + g.rollup.tokens.output + g.rollup.tokens.cacheWrite5m + g.rollup.tokens.cacheWrite1h + g.rollup.tokens.cacheRead,
+    sessions: g.rollup.sessions,
+  }));
   // The running task and the budgets.
   const rate = options.sessionHourRate ?? 0;
   let task: StatusTask | undefined;
@@ -174,9 +222,11 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
   }
   return {
     current,
+    combined,
     task,
     budgets,
     today: {
+      byAgent,
       costUSD: today.cost.api,
       lowerBound: today.cost.lowerBound,
       tokens: today.tokens.input + today.tokens.output + today.tokens.cacheWrite5m + today.tokens.cacheWrite1h + today.tokens.cacheRead,

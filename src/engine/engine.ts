@@ -9,15 +9,14 @@ import { PriceBook, type PriceOverride } from '../core/pricing';
 import { restoreMeter, snapshotMeter } from '../core/snapshot';
 import type { AgentId } from '../core/usage';
 import * as os from 'node:os';
-import type { ClaudeRootOptions } from '../sources/claude-code/paths';
 import { addHealth, emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceHealth, type SourceProblem } from '../sources/source';
 import { emptyCursor, type FileCursor } from '../sources/tail';
 import { indexFileName, readIndex, writeIndexAtomic, type IndexedFile } from './index-store';
 import { ParsePool, type JobResult, type ReadJob } from './parse-pool';
-import { implementedAgents, sourceFor } from './sources';
+import { implementedAgents, sourceFor, type SourceOptions } from './sources';
 
-export interface EngineConfig {
-  claude?: ClaudeRootOptions;
+/** Source options (each agent's folders, the environment and home) plus the meter's settings. */
+export interface EngineConfig extends SourceOptions {
   idleMs: number;
   priceOverrides: readonly PriceOverride[];
   keepPromptText: boolean;
@@ -88,7 +87,7 @@ export class Engine {
   ) {
     this.priceBook = new PriceBook(config.priceOverrides);
     this.meter = new Meter(this.priceBook);
-    this.sources = implementedAgents.filter((a) => !config.agents || config.agents.includes(a)).map((a) => sourceFor(a, { claude: config.claude }));
+    this.sources = implementedAgents.filter((a) => !config.agents || config.agents.includes(a)).map((a) => sourceFor(a, config));
   }
 
   get idleMs(): number {
@@ -118,12 +117,27 @@ export class Engine {
     return h;
   }
 
-  /** Find files not known yet; returns them in reading order (originals before forks). */
-  discover(): FileEntry[] {
+  /** A source that failed (a bug, not bad input) is logged and counted; the others go on. */
+  private sourceFailed(source: AgentSource, what: string, error: unknown): void {
+    this.agentHealth(source.id).unreadableFiles++;
+    this.noteProblem(source.id, { path: what, message: `source failed: ${error instanceof Error ? error.message : String(error)}` });
+  }
+
+  /**
+   * Find files not known yet; returns them in reading order (originals before forks).
+   * `only`: the sources to look in (default all).
+   */
+  discover(only?: readonly AgentSource[]): FileEntry[] {
     const fresh: { entry: FileEntry; key: number }[] = [];
-    for (const source of this.sources) {
+    for (const source of only ?? this.sources) {
       const problems: SourceProblem[] = [];
-      const found = source.discover(source.roots(), problems);
+      let found: DiscoveredFile[];
+      try {
+        found = source.discover(source.roots(), problems);
+      } catch (error: unknown) {
+        this.sourceFailed(source, source.roots().join(', '), error);
+        continue;
+      }
       for (const p of problems) this.noteProblem(source.id, p);
       for (const file of found) {
         if (this.files.has(file.path)) continue;
@@ -138,10 +152,16 @@ export class Engine {
 
   /** Read one file's new bytes into the meter; returns whether anything changed. */
   private readEntry(entry: FileEntry, budgetBytes?: number): boolean {
-    const res = entry.source.read(entry.file, entry.fileId, entry.cursor, entry.state, {
-      keepPromptText: this.config.keepPromptText,
-      budgetBytes,
-    });
+    let res: ReadResult<unknown>;
+    try {
+      res = entry.source.read(entry.file, entry.fileId, entry.cursor, entry.state, {
+        keepPromptText: this.config.keepPromptText,
+        budgetBytes,
+      });
+    } catch (error: unknown) {
+      this.sourceFailed(entry.source, entry.file.path, error);
+      return false;
+    }
     return this.applyRead(entry, res);
   }
 
@@ -283,13 +303,18 @@ export class Engine {
   refresh(paths: readonly string[]): boolean {
     let changed = false;
     let needDiscovery = false;
+    const unknown: string[] = [];
     for (const p of paths) {
-      const entry = this.files.get(p);
+      // A database's write-ahead log or index changed: the database is what is read.
+      const entry = this.files.get(p) ?? this.files.get(p.replace(/-(wal|shm)$/, ''));
       if (entry) {
         if (this.readEntry(entry)) changed = true;
-      } else needDiscovery = true;
+      } else if (p) unknown.push(p);
+      else needDiscovery = true;
     }
-    if (needDiscovery) for (const entry of this.discover()) if (this.readEntry(entry)) changed = true;
+    // A new file or folder: look again only in the sources whose roots hold it.
+    const owners = needDiscovery ? this.sources : this.sources.filter((s) => unknown.some((p) => s.roots().some((r) => p === r || p.startsWith(r + path.sep))));
+    if (owners.length > 0) for (const entry of this.discover(owners)) if (this.readEntry(entry)) changed = true;
     return changed;
   }
 
@@ -303,7 +328,8 @@ export class Engine {
       } catch {
         continue;
       }
-      if (st.size !== entry.cursor.size || st.mtimeMs !== entry.cursor.mtimeMs || st.ino !== entry.cursor.ino) {
+      const moved = st.size !== entry.cursor.size || st.mtimeMs !== entry.cursor.mtimeMs || st.ino !== entry.cursor.ino;
+      if (moved || entry.source.changedBeside?.(entry.file, entry.state)) {
         if (this.readEntry(entry)) changed = true;
       }
     }
@@ -317,7 +343,18 @@ export class Engine {
 
   /** (path, size, mtime, inode) of every file as last read. */
   fileStates(): [string, number, number, number][] {
-    return [...this.files.values()].map((e) => [e.file.path, e.cursor.size, e.cursor.mtimeMs, e.cursor.ino]);
+    const out: [string, number, number, number][] = [...this.files.values()].map((e) => [e.file.path, e.cursor.size, e.cursor.mtimeMs, e.cursor.ino]);
+    for (const e of this.files.values()) {
+      for (const p of e.source.besideFiles?.(e.file) ?? []) {
+        try {
+          const st = fs.statSync(p);
+          out.push([p, st.size, st.mtimeMs, st.ino]);
+        } catch {
+          // Absent: a file that appears there later does not invalidate; its folder's mtime does.
+        }
+      }
+    }
+    return out;
   }
 
   roots(): { agent: AgentId; roots: string[] }[] {

@@ -44,6 +44,10 @@ export const engineSettingsSchema = z.object({
   agents: z.array(z.enum(agentIds)).optional(),
   workspaceFolders: z.array(z.string()),
   timeZone: z.string().optional(),
+  /** Status bar: the agent working now, or every working session added up. */
+  statusBarAgents: z.enum(['current', 'sum']).optional(),
+  /** The editor's `globalStorage` folder, where Cline and Roo Code keep their tasks too. */
+  globalStorageDirs: z.array(z.string()).optional(),
   /** Poll interval when file-system events are unavailable (ms). */
   pollMs: z.number().positive().optional(),
   /** A compaction below this share of the context window is premature. */

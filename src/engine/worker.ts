@@ -45,6 +45,7 @@ function log(level: 'info' | 'warn' | 'error', message: string): void {
 function toConfig(s: EngineSettings): EngineConfig {
   return {
     claude: { extraDirs: s.claudeConfigDirs },
+    globalStorageDirs: s.globalStorageDirs,
     idleMs: s.idleMs,
     priceOverrides: s.priceOverrides,
     keepPromptText: s.keepPromptText,
@@ -108,6 +109,7 @@ function postStatus(force = false): void {
     calendar,
     workspaceFolders: settings.workspaceFolders,
     agents: settings.agents,
+    agentsMode: settings.statusBarAgents,
     prematureShare: settings.prematureShare,
     task: runningTask(settings.tasks, settings.workspaceFolders),
     budgets: settings.budgets,
@@ -168,11 +170,13 @@ function lead(): void {
   void runScan().catch((error: unknown) => log('error', `scan failed: ${String(error)}`));
 }
 
+/** Churn in the agents' folders that never holds usage (their own state databases, locks, git). */
+const ignoredChange = /\.sqlite(-wal|-shm|-journal)?$|\.lock$|\.tmp$|[\\/]\.git[\\/]|[\\/]log[\\/]/;
+
 function onFsEvent(file: string): void {
-  if (!file.endsWith('.jsonl')) {
-    // A new folder (project or subagents): discover on the next flush.
-    changedPaths.add('');
-  } else changedPaths.add(file);
+  if (ignoredChange.test(file)) return;
+  // A known file is read; anything else (a new folder or file) makes the flush discover.
+  changedPaths.add(file);
   if (debounceTimer) return;
   debounceTimer = setTimeout(flushChanges, 50);
 }
@@ -180,11 +184,10 @@ function onFsEvent(file: string): void {
 function flushChanges(): void {
   debounceTimer = undefined;
   if (!engine || scan.phase === 'cold' || scan.phase === 'warm') return;
-  const paths = [...changedPaths].filter(Boolean);
-  const discover = changedPaths.has('');
+  const paths = [...changedPaths];
   changedPaths.clear();
   try {
-    const changed = engine.refresh(discover ? [...paths, ''] : paths);
+    const changed = engine.refresh(paths);
     if (changed) {
       postStatus();
       scheduleSave();

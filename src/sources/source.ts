@@ -74,6 +74,16 @@ export interface AgentSource<S = unknown> {
   initialState(): S;
   /** Read what is new in one file. */
   read(file: DiscoveredFile, fileId: number, cursor: FileCursor, state: S, options: ReadOptions): ReadResult<S>;
+  /**
+   * Whether something beside the file changed that its reading depends on (a database's `-wal`),
+   * for polling; the file's own size, mtime and inode are checked by the engine.
+   */
+  changedBeside?(file: DiscoveredFile, state: S): boolean;
+  /**
+   * Files beside this one whose change changes what it yields (a database's `-wal`, a task's
+   * metadata, the settings that enable a telemetry file): the CLI's warm cache checks them too.
+   */
+  besideFiles?(file: DiscoveredFile): string[];
   /** A cheap key that orders files so originals are read before their forks (earliest first). */
   orderKey?(file: DiscoveredFile): number;
 }

@@ -15,6 +15,7 @@ const settingsSchema = z.object({
   prices: z.array(z.unknown()).catch([]),
   privacy: z.object({ promptText: z.boolean().catch(true) }).catch({ promptText: true }),
   timeZone: z.string().catch(''),
+  statusBar: z.object({ agents: z.enum(['current', 'sum']).catch('current') }).catch({ agents: 'current' }),
   plan: z.enum(planIds).catch('none'),
   customPlan: z
     .object({ feeUSD: z.number().nonnegative().optional().catch(undefined), windowHours: z.number().positive().optional().catch(undefined), windowMessages: z.number().positive().optional().catch(undefined) })
@@ -40,6 +41,7 @@ export function readSettings(log?: { warn(message: string): void }): Settings {
     prices: c.get('prices'),
     privacy: { promptText: c.get('privacy.promptText') },
     timeZone: c.get('timeZone'),
+    statusBar: { agents: c.get('statusBar.agents') },
     plan: c.get('plan'),
     customPlan: { feeUSD: c.get('customPlan.feeUSD'), windowHours: c.get('customPlan.windowHours'), windowMessages: c.get('customPlan.windowMessages') },
     sessionHourRate: c.get('sessionHourRate'),

@@ -36,9 +36,16 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
   const cur = summary.current;
   const lines: string[] = [];
   let text: string;
+  // With more than one agent in use, the text names the one it shows.
+  const several = summary.today.byAgent.length > 1;
+  const both = summary.combined;
+  if (both) {
+    text = `$(pulse) ${formatCost(both.costUSD, both.lowerBound)} · ${formatDuration(both.busyMs)} · ${formatTokens(both.totalTokens)}`;
+    lines.push(`**${both.sessions} sessions working** — ${escapeMd(both.agents.map((a) => agentLabels[a]).join(', '))}, added up`, '');
+  }
   if (cur) {
     const icon = summary.live ? '$(pulse)' : '$(dashboard)';
-    text = `${icon} ${formatCost(cur.costUSD, cur.lowerBound)} · ${formatDuration(cur.busyMs)} · ${formatTokens(cur.totalTokens)}`;
+    text ??= `${icon} ${several ? `${agentLabels[cur.agent]} ` : ''}${formatCost(cur.costUSD, cur.lowerBound)} · ${formatDuration(cur.busyMs)} · ${formatTokens(cur.totalTokens)}`;
     const proj = cur.project ? path.basename(cur.project) : '(unknown project)';
     lines.push(`**${escapeMd(agentLabels[cur.agent])} · ${escapeMd(proj)}** — session \`${cur.id.slice(0, 8)}\`${summary.live ? ' (live)' : ''}`, '');
     lines.push('| | |', '|---|--:|');
@@ -64,7 +71,7 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
       '',
     );
   } else {
-    text = `$(dashboard) ${formatCost(summary.today.costUSD, summary.today.lowerBound)} today`;
+    text ??= `$(dashboard) ${formatCost(summary.today.costUSD, summary.today.lowerBound)} today`;
     lines.push('No agent session found yet.', '');
   }
   if (summary.task) {
@@ -76,6 +83,11 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
     lines.push(`${icon} ${b.kind} budget: ${escapeMd(formatCost(b.spentUSD))} of ${escapeMd(formatCost(b.limitUSD))} (${(b.ratio * 100).toFixed(0)}%, ${b.basis === 'api' ? 'API-equivalent' : 'session-hour'})`, '');
   }
   lines.push(`**Today:** ${escapeMd(formatCost(summary.today.costUSD, summary.today.lowerBound))} · ${formatTokens(summary.today.tokens)} tokens · ${summary.today.sessions} session(s)`, '');
+  if (several) {
+    lines.push('| agent | today | tokens |', '|---|--:|--:|');
+    for (const a of summary.today.byAgent) lines.push(`| ${escapeMd(agentLabels[a.agent])} | ${escapeMd(formatCost(a.costUSD, a.lowerBound))} | ${formatTokens(a.tokens)} |`);
+    lines.push('');
+  }
   lines.push(
     `_Tokens and times are measured from the agents' transcripts; costs are computed with ${escapeMd(summary.priceTable)}` +
       `${cur && cur.clientReportedUSD > 0 ? ', or client-reported where the table has no price' : ''}._`,

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 
 export interface FakeServer {
@@ -77,6 +78,70 @@ export function runClaude(bin: string, args: string[], opts: { cwd: string; conf
         result = undefined;
       }
       resolve({ code: code ?? 1, stdout, stderr, result });
+    });
+  });
+}
+
+// ---- Codex CLI and Gemini CLI against ../shared/agent-lab/other-agents -----------------------
+
+export function codexBin(): string | undefined {
+  const b = process.env.TAXIMETER_CODEX_BIN;
+  return b && fs.existsSync(b) ? b : undefined;
+}
+
+export function geminiBin(): string | undefined {
+  const b = process.env.TAXIMETER_GEMINI_BIN;
+  return b && fs.existsSync(b) ? b : undefined;
+}
+
+/** A free loopback port (the fakes of other-agents take their port as an argument). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start `fake-openai.mjs` or `fake-gemini.mjs` on loopback; it exits by itself after `maxSeconds`. */
+export async function startOtherAgentsFake(script: 'fake-openai.mjs' | 'fake-gemini.mjs', scratch: string, maxSeconds = 240): Promise<FakeServer> {
+  const port = await freePort();
+  const log = path.join(scratch, `${script}.log`);
+  const child = spawn(process.execPath, [path.join(sharedDir(), 'agent-lab', 'other-agents', script), String(port), log, String(maxSeconds)], {
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    if (fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('"listening"')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, log, stop: () => void child.kill() };
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** When the process ended (ms). */
+  endedAt: number;
+}
+
+/** Run an agent CLI headless (stdin closed, 120 s at most). */
+export function runAgentCli(bin: string, args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill(), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr, endedAt: Date.now() });
     });
   });
 }

@@ -15,6 +15,16 @@ async function main(): Promise<void> {
   const workspace = tempDir('taximeter-ws-');
   const scratch = tempDir('taximeter-it-');
   fs.writeFileSync(path.join(workspace, 'README.md'), 'integration workspace\n');
+  // Every agent's folders point into the scratch folder: the machine's own history is never read.
+  // They exist before the extension starts, so they are watched from the first scan.
+  const agentHomes = {
+    CODEX_HOME: path.join(scratch, 'codex-home'),
+    GEMINI_CLI_HOME: path.join(scratch, 'gemini-cli-home'),
+    XDG_DATA_HOME: path.join(scratch, 'xdg-data'),
+    CLINE_DIR: path.join(scratch, 'cline'),
+  };
+  for (const dir of Object.values(agentHomes)) fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.join(agentHomes.GEMINI_CLI_HOME, '.gemini'), { recursive: true });
   try {
     await runTests({
       ...(fs.existsSync(hostScript) ? { vscodeExecutablePath: hostScript } : {}),
@@ -30,6 +40,9 @@ async function main(): Promise<void> {
         TAXIMETER_DATA_DIR: path.join(scratch, 'data'),
         TAXIMETER_TEST_RESULTS: process.env.TAXIMETER_TEST_RESULTS ?? '',
         TAXIMETER_CLAUDE_BIN: process.env.TAXIMETER_CLAUDE_BIN ?? '',
+        TAXIMETER_CODEX_BIN: process.env.TAXIMETER_CODEX_BIN ?? '',
+        TAXIMETER_GEMINI_BIN: process.env.TAXIMETER_GEMINI_BIN ?? '',
+        ...agentHomes,
         TAXIMETER_SHARED_DIR: process.env.TAXIMETER_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared'),
       },
     });

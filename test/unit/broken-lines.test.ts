@@ -9,7 +9,7 @@ import { claudeFixture, copyTree, referenceClaudeTotals, tempDir } from '../help
 const sid = '1fadfc77-936f-4016-8c24-3f754c1f34ce';
 
 function engineFor(root: string): Engine {
-  return new Engine({ claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+  return new Engine({ agents: ['claude-code'], claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
 }
 
 function tokensOf(e: Engine): number {

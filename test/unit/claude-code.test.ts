@@ -9,7 +9,7 @@ import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals } from 
 const calendar = createCalendar('UTC');
 
 function reportFor(scenario: string): Map<string, ReportSession> {
-  const engine = new Engine({ claude: { onlyDirs: [claudeFixture(scenario)] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+  const engine = new Engine({ agents: ['claude-code'], claude: { onlyDirs: [claudeFixture(scenario)] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
   engine.scan();
   const report = buildReport(engine.meter, { range: { from: -Infinity, to: Infinity }, idleMs: 300_000, calendar });
   return new Map(report.sessions.map((s) => [s.id, s]));

@@ -15,7 +15,7 @@ import { claudeFixture, listJsonl } from '../helpers';
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
 function sessionsOf(scenario: string): Map<string, ReportSession> {
-  const e = new Engine({ claude: { onlyDirs: [claudeFixture(scenario)] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+  const e = new Engine({ agents: ['claude-code'], claude: { onlyDirs: [claudeFixture(scenario)] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
   e.scan();
   const r = buildReport(e.meter, { range: { from: -Infinity, to: Infinity }, idleMs: 300_000, calendar: createCalendar('UTC') });
   return new Map(r.sessions.map((s) => [s.id, s]));

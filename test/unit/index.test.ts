@@ -11,7 +11,7 @@ const calendar = createCalendar('UTC');
 const range = { from: -Infinity, to: Infinity };
 
 function config(root: string, cacheDir: string): EngineConfig {
-  return { claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true, cacheDir };
+  return { agents: ['claude-code'], claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true, cacheDir };
 }
 
 function report(e: Engine): unknown {

@@ -20,7 +20,7 @@ const all = { from: -Infinity, to: Infinity };
 function engineFor(...scenarios: string[]): { engine: Engine; root: string } {
   const root = tempDir();
   for (const s of scenarios) copyTree(claudeFixture(s), root);
-  const engine = new Engine({ claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
+  const engine = new Engine({ agents: ['claude-code'], claude: { onlyDirs: [root] }, idleMs: 300_000, priceOverrides: [], keepPromptText: true });
   engine.scan();
   return { engine, root };
 }
