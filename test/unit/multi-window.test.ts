@@ -61,6 +61,7 @@ describe('one scanner for all windows', function () {
     const cache = tempDir();
     const settings: EngineSettings = {
       claudeConfigDirs: [root],
+      agents: ['claude-code'],
       idleMs: 300_000,
       priceOverrides: [],
       keepPromptText: true,
