@@ -40,9 +40,9 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function series(label, cmd, args, env) {
+function series(label, cmd, args, env, n = runs) {
   const out = [];
-  for (let i = 0; i < runs; i++) out.push(measure(cmd, args, env));
+  for (let i = 0; i < n; i++) out.push(measure(cmd, args, env));
   const wall = median(out.map((o) => o.wall));
   const rss = Math.max(...out.map((o) => o.rssMB));
   console.log(`  ${label.padEnd(44)} ${wall.toFixed(2).padStart(7)} s   peak ${rss.toFixed(0).padStart(5)} MB   (runs: ${out.map((o) => o.wall.toFixed(2)).join(', ')})`);
@@ -84,7 +84,7 @@ if (!process.env.BENCH_SKIP_CCUSAGE) {
   const b20 = ensureCcusage('20.0.24');
   const b18 = ensureCcusage('18.0.11');
   if (b20) cc20 = series('ccusage 20.0.24 daily --json --offline', b20, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history });
-  if (b18) cc18 = series('ccusage 18.0.11 daily --json --offline', b18, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history });
+  if (b18) cc18 = series('ccusage 18.0.11 daily --json --offline', b18, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history }, 1);
 }
 
 console.log('\nToken totals (input / output / cache write / cache read):');

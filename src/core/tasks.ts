@@ -103,6 +103,27 @@ export function sessionTurns(meter: Meter, v: SessionView, includePrompts: boole
   return turns;
 }
 
+// A session view is immutable (a new one is made when the session changes), so what is derived
+// from it is cached with it: a report by turn asks for the same session's turns many times.
+const deadWeightCache = new WeakMap<SessionView, { share: number; value: ReturnType<typeof deadWeightOf> }>();
+const turnsCache = new WeakMap<SessionView, { prompts: boolean; value: ReturnType<typeof sessionTurns> }>();
+
+function deadWeightCached(meter: Meter, v: SessionView, prematureShare: number): ReturnType<typeof deadWeightOf> {
+  const hit = deadWeightCache.get(v);
+  if (hit && hit.share === prematureShare) return hit.value;
+  const value = deadWeightOf(meter, v, { prematureShare });
+  deadWeightCache.set(v, { share: prematureShare, value });
+  return value;
+}
+
+function turnsCached(meter: Meter, v: SessionView, includePrompts: boolean): ReturnType<typeof sessionTurns> {
+  const hit = turnsCache.get(v);
+  if (hit && hit.prompts === includePrompts) return hit.value;
+  const value = sessionTurns(meter, v, includePrompts);
+  turnsCache.set(v, { prompts: includePrompts, value });
+  return value;
+}
+
 function figuresOf(
   meter: Meter,
   o: WorkOptions,
@@ -139,8 +160,8 @@ function figuresOf(
       }
     }
     if (any) b.addSession(v.key, v.agent);
-    for (const e of deadWeightOf(meter, v, { prematureShare: o.prematureShare }).events) if (e.at >= range.from && e.at < range.to) deadWeightUSD += e.costUSD ?? 0;
-    for (const t of sessionTurns(meter, v, o.includePrompts)) {
+    for (const e of deadWeightCached(meter, v, o.prematureShare).events) if (e.at >= range.from && e.at < range.to) deadWeightUSD += e.costUSD ?? 0;
+    for (const t of turnsCached(meter, v, o.includePrompts)) {
       if (t.start < range.from || t.start >= range.to) continue;
       turnCount++;
       const cost = t.items.reduce((n, it) => n + (it.usd ?? 0), 0);
@@ -218,7 +239,7 @@ export function workFigures(meter: Meter, by: WorkBy, range: Range, o: WorkOptio
   if (by === 'turn') {
     const out: WorkFigures[] = [];
     for (const v of views) {
-      for (const t of sessionTurns(meter, v, o.includePrompts)) {
+      for (const t of turnsCached(meter, v, o.includePrompts)) {
         if (t.start < range.from || t.start >= range.to) continue;
         const r = { from: Math.max(range.from, t.start), to: Math.min(range.to, t.end) };
         const f = figuresOf(meter, o, `${v.key}@${t.start}`, t.prompt || '(prompt text not kept)', 'turn', [{ view: v, range: r }]);
@@ -230,7 +251,7 @@ export function workFigures(meter: Meter, by: WorkBy, range: Range, o: WorkOptio
   if (by === 'branch') {
     const byBranch = new Map<string, { view: SessionView; range: Range }[]>();
     for (const v of views) {
-      for (const t of sessionTurns(meter, v, o.includePrompts)) {
+      for (const t of turnsCached(meter, v, o.includePrompts)) {
         if (t.end <= range.from || t.start >= range.to) continue;
         const branch = t.gitBranch ?? '(no branch)';
         const list = byBranch.get(branch) ?? [];
