@@ -12,6 +12,28 @@ export const snapshotVersion = 1;
 const num = z.number();
 const tokensTuple = z.tuple([num, num, num, num, num]);
 
+const rateWindowSchema = z.object({ usedPercent: num, resetsAt: num.optional() });
+/** Connect facts (hooks, status line, telemetry); optional, so older indexes still load. */
+const connectFactsSchema = z.object({
+  clearedFrom: z.string().optional(),
+  resumes: z.array(num),
+  forkedAt: num.optional(),
+  compactWindows: z.array(z.object({ start: num, end: num.optional(), trigger: z.string() })),
+  auxCalls: z.array(
+    z.object({ ts: num, model: z.string(), tokens: z.object({ input: num, output: num, cacheWrite5m: num, cacheWrite1h: num, cacheRead: num }), clientCostUSD: num.optional(), requestId: z.string(), querySource: z.string(), durationMs: num.optional() }),
+  ),
+  status: z
+    .object({
+      ts: num,
+      rateLimits: z.object({ fiveHour: rateWindowSchema.optional(), sevenDay: rateWindowSchema.optional() }).optional(),
+      promptCache: z
+        .object({ requests: num, misses: num, hitRatio: num.optional(), missRecacheTokens: num, expectedRebuilds: num.optional(), cacheWriteTokens: num.optional(), ttl: z.string().optional() })
+        .optional(),
+      costUSD: num.optional(),
+    })
+    .optional(),
+});
+
 const sessionSnapshotSchema = z.object({
   a: z.enum(agentIds),
   id: z.string(),
@@ -28,6 +50,7 @@ const sessionSnapshotSchema = z.object({
   c: z.array(z.record(z.string(), z.unknown())),
   cs: z.array(z.tuple([num, num, num, num, z.record(z.string(), z.tuple([num, num, num, num, num, num]))])),
   cp: z.array(z.tuple([num, num, num, tokensTuple])),
+  x: connectFactsSchema.optional(),
 });
 
 export const meterSnapshotSchema = z.object({
@@ -100,6 +123,7 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
         Object.fromEntries(Object.entries(c.models).map(([m, v]) => [m, [...t5(v.tokens), v.costUSD] as [number, number, number, number, number, number]])),
       ]),
       cp: [...s.copied.entries()].map(([key, c]) => [key, c.ts, intern(models, modelIdx, c.model), t5(c.tokens)]),
+      x: s.connect,
     });
   }
   return { v: snapshotVersion, models, providers, sessions, lines: meter.lineKeys() };
@@ -141,6 +165,7 @@ export function restoreMeter(snapshot: MeterSnapshot, priceBook: PriceBook): Met
       });
     }
     for (const [key, ts, mi, tok] of ss.cp) s.copied.set(key, { ts, model: model(mi), tokens: fromT5(tok) });
+    if (ss.x) s.connect = ss.x;
   }
   meter.restoreLines(snapshot.lines);
   meter.version++;

@@ -12,6 +12,7 @@ import { buildReport } from '../core/report';
 import { exportReport } from '../core/export';
 import { runningTask } from './task-store';
 import { statusSummary } from '../core/status';
+import { spoolFiles } from '../connect/layout';
 import { Engine, type EngineConfig } from './engine';
 import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief, type ScanState, type ToWorker } from './worker-protocol';
 
@@ -40,7 +41,7 @@ function log(level: 'info' | 'warn' | 'error', message: string): void {
 
 function toConfig(s: EngineSettings): EngineConfig {
   return {
-    claude: { extraDirs: s.claudeConfigDirs },
+    claude: { extraDirs: s.claudeConfigDirs, spoolDir: s.connectSpoolDir },
     idleMs: s.idleMs,
     priceOverrides: s.priceOverrides,
     keepPromptText: s.keepPromptText,
@@ -120,7 +121,9 @@ function flushChanges(): void {
   const discover = changedPaths.has('');
   changedPaths.clear();
   try {
-    const changed = engine.refresh(discover ? [...paths, ''] : paths);
+    let changed = engine.refresh(discover ? [...paths, ''] : paths);
+    // Codex's notify hook (Connect) says a turn just ended: read what changed everywhere now.
+    if (paths.some((p) => path.basename(p) === spoolFiles.codexNotify)) changed = engine.poll() || changed;
     if (changed) {
       postStatus();
       scheduleSave();
