@@ -8,6 +8,8 @@ import { CommandId } from './vscode/commands';
 import { showSessions } from './vscode/commands/show-sessions';
 import { configSection, planSettings, readSettings, type Settings } from './vscode/config';
 import { exportReport, type ExportArgs } from './vscode/commands/export-report';
+import { ConnectCommands, type ConnectArgs } from './vscode/commands/connect';
+import { connectLayout } from './connect/layout';
 import { TaskManager } from './vscode/tasks';
 import { BudgetAlerts } from './vscode/budget-alerts';
 import { EngineClient, workerPathFor, type StatusMessage } from './vscode/engine-client';
@@ -27,6 +29,8 @@ export interface TaximeterApi {
   /** The open cost panel, if any. */
   panel(): PanelHost | undefined;
   tasks: TaskManager;
+  /** Connect: where its files live, and the telemetry receiver when started. */
+  connect: ConnectCommands;
 }
 
 function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: TaskManager): EngineSettings {
@@ -44,6 +48,7 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: Ta
     workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
     timeZone: s.timeZone || undefined,
     prematureShare: s.prematureCompactionPercent / 100,
+    connectSpoolDir: connectLayout(context.globalStorageUri.fsPath).spool,
   };
 }
 
@@ -55,6 +60,9 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
   const alerts = new BudgetAlerts(context.workspaceState);
   context.subscriptions.push(log, statusBar, engine, tasks);
   const configure = (): void => engine.configure(engineSettings(readSettings(log), context, tasks));
+  // After Connect the spool folder exists: the scanner starts watching it.
+  const connect = new ConnectCommands(context, log, configure);
+  context.subscriptions.push(connect);
 
   const waiters = new Set<{ predicate: (s: StatusMessage) => boolean; resolve: (s: StatusMessage) => void }>();
   let progressDone: (() => void) | undefined;
@@ -118,6 +126,12 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
       guard(log, CommandId.refresh, () => engine.refresh()),
     ),
     vscode.commands.registerCommand(CommandId.showLog, () => log.show()),
+    vscode.commands.registerCommand(CommandId.connectClaudeCode, guardResult(log, CommandId.connectClaudeCode, (args?: ConnectArgs) => connect.connectClaudeCode(args))),
+    vscode.commands.registerCommand(CommandId.disconnectClaudeCode, guardResult(log, CommandId.disconnectClaudeCode, (args?: { file?: string }) => connect.disconnectClaudeCode(args))),
+    vscode.commands.registerCommand(CommandId.connectCodex, guardResult(log, CommandId.connectCodex, (args?: { file?: string; assumeYes?: boolean }) => connect.connectCodex(args))),
+    vscode.commands.registerCommand(CommandId.disconnectCodex, guardResult(log, CommandId.disconnectCodex, (args?: { file?: string }) => connect.disconnectCodex(args))),
+    vscode.commands.registerCommand(CommandId.startTelemetryReceiver, guardResult(log, CommandId.startTelemetryReceiver, (args?: { quiet?: boolean }) => connect.startTelemetryReceiver(args))),
+    vscode.commands.registerCommand(CommandId.stopTelemetryReceiver, guardResult(log, CommandId.stopTelemetryReceiver, () => connect.stopTelemetryReceiver())),
   );
 
   tasks.reload();
@@ -141,6 +155,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     engine,
     panel: () => PanelHost.instance,
     tasks,
+    connect,
   };
 }
 
