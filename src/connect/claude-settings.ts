@@ -13,7 +13,12 @@
  *   its entries was altered, or the file no longer parses.
  */
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type FormattingOptions, type Node, type ParseError } from 'jsonc-parser';
+import { z } from 'zod';
 import type { HookEvent } from './hook-events';
+
+/** The parts of settings.json Connect edits, as the client reads them; everything else passes untouched. */
+const hooksSchema = z.record(z.string(), z.array(z.unknown()));
+const statusLineSchema = z.looseObject({ type: z.literal('command').optional(), command: z.string() });
 
 export interface ClaudeConnectSpec {
   events: readonly HookEvent[];
@@ -71,22 +76,15 @@ export function planClaudeConnect(original: string | undefined, spec: ClaudeConn
   const summary: string[] = [];
 
   const hooksNode = findNodeAtLocation(parsed.root, ['hooks']);
-  if (hooksNode && hooksNode.type !== 'object') return { ok: false, reason: 'Taximeter cannot edit this settings file: its "hooks" is not an object. Nothing was changed.' };
-  const createdEvents: HookEvent[] = [];
-  for (const ev of spec.events) {
-    const arr = hooksNode ? findNodeAtLocation(parsed.root, ['hooks', ev]) : undefined;
-    if (arr && arr.type !== 'array') return { ok: false, reason: `Taximeter cannot edit this settings file: "hooks.${ev}" is not a list. Nothing was changed.` };
-    if (!arr) createdEvents.push(ev);
-  }
+  const hooks = hooksNode ? hooksSchema.safeParse(getNodeValue(hooksNode)) : undefined;
+  if (hooks && !hooks.success) return { ok: false, reason: `Taximeter cannot edit this settings file: its "hooks" is not an object of lists (${hooks.error.issues[0]?.path.join('.') ?? ''}). Nothing was changed.` };
+  const createdEvents = spec.events.filter((ev) => hooks?.data?.[ev] === undefined);
   const statusNode = findNodeAtLocation(parsed.root, ['statusLine']);
   let previousCommand: string | null = null;
   if (statusNode) {
-    const value: unknown = getNodeValue(statusNode);
-    const cmd = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>).command : undefined;
-    const type = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>).type : undefined;
-    if (typeof cmd !== 'string' || (type !== undefined && type !== 'command'))
-      return { ok: false, reason: 'Taximeter cannot wrap this status line: "statusLine" is not a {"type":"command","command":…} object. Nothing was changed.' };
-    previousCommand = cmd;
+    const status = statusLineSchema.safeParse(getNodeValue(statusNode));
+    if (!status.success) return { ok: false, reason: 'Taximeter cannot wrap this status line: "statusLine" is not a {"type":"command","command":…} object. Nothing was changed.' };
+    previousCommand = status.data.command;
   }
 
   if (!hooksNode) {

@@ -168,6 +168,22 @@ describe('Connect Claude Code: settings.json', () => {
     assert.equal(fs.existsSync(layout.stateFile), false);
   });
 
+  it('refuses shapes it does not know (hooks not an object of lists, a status line that is not a command)', () => {
+    for (const [text, why] of [
+      ['{"hooks":[]}', /"hooks" is not an object of lists/],
+      ['{"hooks":{"Stop":{}}}', /"hooks" is not an object of lists \(Stop\)/],
+      ['{"statusLine":"echo hi"}', /not a \{"type":"command"/],
+      ['{"statusLine":{"type":"static","command":"x"}}', /not a \{"type":"command"/],
+      ['[1,2]', /top level is not a JSON object/],
+    ] as const) {
+      const { file, layout } = setup(text);
+      const r = connectClaude(layout, media, file, all);
+      assert.equal(r.ok, false, text);
+      assert.match(r.message, why);
+      assert.equal(fs.readFileSync(file, 'utf8'), text);
+    }
+  });
+
   it('refuses to connect twice', () => {
     const { file, layout } = setup('{}');
     assert.equal(connectClaude(layout, media, file, all).ok, true);
