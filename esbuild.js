@@ -25,7 +25,16 @@ const problemMatcher = {
 const pkg = require('./package.json');
 const define = { __TAXIMETER_BUILD__: JSON.stringify(`${pkg.version}+${Date.now().toString(36)}`) };
 
-const common = { bundle: true, minify: production, sourcemap: !production, sourcesContent: false, logLevel: 'warning', plugins: [problemMatcher] };
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'warning',
+  plugins: [problemMatcher],
+  // jsonc-parser's `main` is a UMD build whose inner requires a bundler cannot follow; use its ES module.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
+};
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },

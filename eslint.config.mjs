@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/sources/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['src/sources/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts', 'src/connect/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [{ group: ['../vscode/*', '../../vscode/*'], message: 'Only the glue may use the glue.' }] }] },
   },
   {

@@ -9,6 +9,8 @@ import { CommandId } from './vscode/commands';
 import { showSessions } from './vscode/commands/show-sessions';
 import { configSection, planSettings, readSettings, type Settings } from './vscode/config';
 import { exportReport, type ExportArgs } from './vscode/commands/export-report';
+import { ConnectCommands, type ConnectArgs } from './vscode/commands/connect';
+import { connectLayout } from './connect/layout';
 import { TaskManager } from './vscode/tasks';
 import { BudgetAlerts } from './vscode/budget-alerts';
 import { EngineClient, workerPathFor, type StatusMessage } from './vscode/engine-client';
@@ -30,6 +32,8 @@ export interface TaximeterApi {
   tasks: TaskManager;
   /** How long `activate` took (ms). */
   activationMs: number;
+  /** Connect: where its files live, and the telemetry receiver when started. */
+  connect: ConnectCommands;
 }
 
 function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: TaskManager): EngineSettings {
@@ -50,6 +54,7 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: Ta
     // Cline and Roo Code keep their tasks beside our own storage, in this editor's globalStorage.
     globalStorageDirs: [path.dirname(context.globalStorageUri.fsPath)],
     prematureShare: s.prematureCompactionPercent / 100,
+    connectSpoolDir: connectLayout(context.globalStorageUri.fsPath).spool,
   };
 }
 
@@ -62,6 +67,9 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
   const alerts = new BudgetAlerts(context.workspaceState);
   context.subscriptions.push(log, statusBar, engine, tasks);
   const configure = (): void => engine.configure(engineSettings(readSettings(log), context, tasks));
+  // After Connect the spool folder exists: the scanner starts watching it.
+  const connect = new ConnectCommands(context, log, configure);
+  context.subscriptions.push(connect);
 
   const waiters = new Set<{ predicate: (s: StatusMessage) => boolean; resolve: (s: StatusMessage) => void }>();
   let progressDone: (() => void) | undefined;
@@ -125,6 +133,12 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
       guard(log, CommandId.refresh, () => engine.refresh()),
     ),
     vscode.commands.registerCommand(CommandId.showLog, () => log.show()),
+    vscode.commands.registerCommand(CommandId.connectClaudeCode, guardResult(log, CommandId.connectClaudeCode, (args?: ConnectArgs) => connect.connectClaudeCode(args))),
+    vscode.commands.registerCommand(CommandId.disconnectClaudeCode, guardResult(log, CommandId.disconnectClaudeCode, (args?: { file?: string }) => connect.disconnectClaudeCode(args))),
+    vscode.commands.registerCommand(CommandId.connectCodex, guardResult(log, CommandId.connectCodex, (args?: { file?: string; assumeYes?: boolean }) => connect.connectCodex(args))),
+    vscode.commands.registerCommand(CommandId.disconnectCodex, guardResult(log, CommandId.disconnectCodex, (args?: { file?: string }) => connect.disconnectCodex(args))),
+    vscode.commands.registerCommand(CommandId.startTelemetryReceiver, guardResult(log, CommandId.startTelemetryReceiver, (args?: { quiet?: boolean }) => connect.startTelemetryReceiver(args))),
+    vscode.commands.registerCommand(CommandId.stopTelemetryReceiver, guardResult(log, CommandId.stopTelemetryReceiver, () => connect.stopTelemetryReceiver())),
   );
 
   // No blocking I/O here: the tasks arrive a moment later (onDidChange → configure).
@@ -152,6 +166,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     panel: () => PanelHost.instance,
     tasks,
     activationMs,
+    connect,
   };
 }
 

@@ -194,7 +194,16 @@ export function render(root: HTMLElement, s: PanelState, actions: ViewActions): 
         ['Broke even on', sub.breakEvenDay ?? 'not yet this month', 'computed'],
       ]
     : [['Plan', sub.planId === 'none' ? 'none set — choose one in Settings (taximeter.plan)' : `${sub.planLabel} does not cover this work`]];
-  if (sub.window) {
+  if (sub.window?.clientReported) {
+    const w = sub.window;
+    const c = sub.window.clientReported;
+    subRows.push(
+      ['5-hour window (client-reported)', `${c.usedPercent.toFixed(0)}% used, resets ${new Date(w.end).toLocaleTimeString()}`, `reported ${new Date(c.reportedAt).toLocaleTimeString()}`],
+      ['7-day window (client-reported)', c.sevenDay ? `${c.sevenDay.usedPercent.toFixed(0)}% used${c.sevenDay.resetsAt === null ? '' : `, resets ${new Date(c.sevenDay.resetsAt).toLocaleString()}`}` : '—', 'client-reported'],
+      ['This window so far', `${w.prompts} message(s), ${formatCost(w.apiUSD)} API-equivalent`, 'measured'],
+      ['Projected exhaustion', w.projectedExhaustion === null ? 'not within this window at this pace' : new Date(w.projectedExhaustion).toLocaleTimeString(), 'estimated: the pace so far'],
+    );
+  } else if (sub.window) {
     const w = sub.window;
     subRows.push(
       ['5-hour window (estimate)', `${new Date(w.start).toLocaleTimeString()}–${new Date(w.end).toLocaleTimeString()}: ${w.prompts} message(s), ${formatCost(w.apiUSD)}`, 'estimated from prompt times'],
@@ -262,7 +271,14 @@ export function render(root: HTMLElement, s: PanelState, actions: ViewActions): 
     'compaction-loop': 'compaction loop',
     clear: '/clear reset',
     'cache-rebuild': 'cache rebuild',
+    'cache-miss': 'cache misses (client)',
   };
+  if (dw.promptCache) {
+    const pc = dw.promptCache;
+    const p = h('p', `Prompt cache (client-reported): ${pc.misses} miss${pc.misses === 1 ? '' : 'es'} in ${pc.requests} requests${pc.hitRatio === null ? '' : `, hit ratio ${(pc.hitRatio * 100).toFixed(1)}%`}, ${formatTokens(pc.missRecacheTokens)} tokens written again.`, 'note');
+    p.id = 'prompt-cache';
+    dead.appendChild(p);
+  }
   if (dw.events.length === 0) dead.appendChild(h('p', 'No dead weight found in this scope.', 'note'));
   else
     dead.appendChild(

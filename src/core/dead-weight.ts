@@ -4,12 +4,12 @@
  * fire long before the context is full, runaway compaction loops. Found, priced, and shown as a
  * share of the work. Every figure carries its provenance.
  */
-import type { Meter, SessionState } from './meter';
+import { sessionKey, type Meter, type SessionState } from './meter';
 import type { PriceBook } from './pricing';
 import type { CostedItem, SessionView } from './session-view';
 import { promptTokens, totalTokens, type CompactionEvent, type TokenCounts } from './usage';
 
-export type DeadWeightKind = 'compaction' | 'premature-compaction' | 'compaction-loop' | 'clear' | 'cache-rebuild';
+export type DeadWeightKind = 'compaction' | 'premature-compaction' | 'compaction-loop' | 'clear' | 'cache-rebuild' | 'cache-miss';
 
 export interface DeadWeightEvent {
   kind: DeadWeightKind;
@@ -36,6 +36,8 @@ export interface DeadWeight {
   share: number;
   compactions: number;
   estimated: boolean;
+  /** The client's own prompt-cache figures (Connect: the status line), for the sessions that have them. */
+  promptCache?: { requests: number; misses: number; hitRatio: number | null; missRecacheTokens: number };
 }
 
 export interface DeadWeightOptions {
@@ -61,6 +63,12 @@ function rebuildPremium(pb: PriceBook, model: string, provider: string | undefin
 /** The session that a `/clear` session continued from: same agent and project, cleared just before. */
 export function clearedPredecessor(meter: Meter, s: SessionState): SessionState | undefined {
   if (!s.startedWithClear) return undefined;
+  // The client's own hooks (Connect) name it: exact.
+  const named = s.connect?.clearedFrom;
+  if (named !== undefined) {
+    const o = meter.sessions.get(sessionKey(s.agent, named));
+    if (o) return o;
+  }
   const start = s.firstTs;
   let best: SessionState | undefined;
   for (const o of meter.sessions.values()) {
@@ -113,6 +121,8 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
     const provenance =
       calls.length === 0
         ? 'no record of the summarisation call'
+        : calls.every((x) => x.via === 'telemetry')
+          ? "measured: the client's telemetry (OpenTelemetry api_request, query_source compact), priced"
         : calls.some((x) => x.provenance === 'estimated')
           ? 'estimated: prompt ≈ the context before the compaction, output ≈ summary length / 4'
           : calls[0]?.provenance === 'client-reported'
@@ -125,7 +135,13 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
     const premature = windowShare !== undefined && windowShare < options.prematureShare;
     let seconds = (c.durationMs ?? 0) / 1000;
     let secondsEstimated = false;
-    if (c.durationMs === undefined) {
+    let timedByHooks = false;
+    // The client's PreCompact hook (Connect) marks when it started; PostCompact when it ended.
+    const hookWindow = c.durationMs === undefined ? s?.connect?.compactWindows.find((w) => w.start <= c.timestamp + 1000 && c.timestamp - w.start < loopWindowMs) : undefined;
+    if (hookWindow) {
+      seconds = Math.max(0, (hookWindow.end ?? c.timestamp) - hookWindow.start) / 1000;
+      timedByHooks = true;
+    } else if (c.durationMs === undefined) {
       // Without a duration: the gap from the agent's previous event to the boundary.
       const before = s ? s.timeline().map((x) => Math.floor(x / 2)).filter((t) => t < c.timestamp) : [];
       const prev = before[before.length - 1];
@@ -141,7 +157,7 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
       costUSD: usd,
       seconds,
       estimated: estimated || secondsEstimated,
-      provenance: secondsEstimated ? `${provenance}; time estimated from the previous event` : provenance,
+      provenance: secondsEstimated ? `${provenance}; time estimated from the previous event` : timedByHooks ? `${provenance}; time measured by the PreCompact${hookWindow?.end !== undefined ? '/PostCompact' : ''} hook` : provenance,
       detail: `${c.trigger} compaction${c.preTokens !== undefined ? ` of ${c.preTokens.toLocaleString('en-US')} tokens` : ''}${windowShare !== undefined ? ` at ${(windowShare * 100).toFixed(0)}% of the ${window?.toLocaleString('en-US')}-token window` : ''}${premature ? ` — below ${(options.prematureShare * 100).toFixed(0)}%: avoidable` : ''}`,
       droppedTokens: dropped,
       windowShare,
@@ -181,7 +197,9 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
       costUSD: 0,
       seconds: 0,
       estimated: false,
-      provenance: prev ? `measured: continues session ${prev.id.slice(0, 8)} (${prev.clearedAt !== undefined ? 'its /clear record' : 'same project, just before'})` : 'measured: /clear',
+      provenance: prev
+        ? `measured: continues session ${prev.id.slice(0, 8)} (${s.connect?.clearedFrom === prev.id ? "the client's SessionEnd/SessionStart hooks" : prev.clearedAt !== undefined ? 'its /clear record' : 'same project, just before'})`
+        : 'measured: /clear',
       detail: prev ? `/clear after session ${prev.id.slice(0, 8)}; its context is rebuilt from scratch` : '/clear',
       droppedTokens: last ? promptTokens(last.tokens) : undefined,
     });
@@ -197,7 +215,10 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
     if (next) afterReset.add(next.ts);
   }
   if (s?.startedWithClear && requests[0]) afterReset.add(requests[0].ts);
-  for (const r of requests) {
+  // With the client's own prompt-cache figures (Connect), its misses replace the transcript guess.
+  // (The client keeps them per session: they restart at /clear.)
+  const pc = s?.connect?.status?.promptCache;
+  for (const r of pc ? [] : requests) {
     const t = r.tokens;
     const prompt = promptTokens(t);
     const written = t.cacheWrite5m + t.cacheWrite1h;
@@ -221,6 +242,25 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
     prevWas1h = t.cacheWrite1h > 0;
   }
 
+  // 5. The client's prompt-cache misses (status line `prompt_cache`): tokens it wrote to cache again
+  //    because a cached prefix was gone, priced as a rebuild on the session's main model.
+  const status = s?.connect?.status;
+  if (pc && status && pc.missRecacheTokens > 0 && pc.misses > 0) {
+    const model = [...requests].reverse().find((r) => !r.sidechain)?.model ?? requests[requests.length - 1]?.model;
+    const oneHour = pc.ttl === '1h';
+    const written = { input: 0, output: 0, cacheWrite5m: oneHour ? 0 : pc.missRecacheTokens, cacheWrite1h: oneHour ? pc.missRecacheTokens : 0, cacheRead: 0 };
+    events.push({
+      kind: 'cache-miss',
+      at: status.ts,
+      tokens: pc.missRecacheTokens,
+      costUSD: model ? rebuildPremium(pb, model, requests[0]?.provider, written, status.ts) : null,
+      seconds: 0,
+      estimated: false,
+      provenance: `client-reported: the status line's prompt_cache (${pc.misses} miss${pc.misses === 1 ? '' : 'es'} in ${pc.requests} requests${pc.hitRatio !== undefined ? `, hit ratio ${(pc.hitRatio * 100).toFixed(1)}%` : ''}), priced as tokens written again × (cache-write − cache-read price)`,
+      detail: `${pc.missRecacheTokens.toLocaleString('en-US')} tokens written to cache again after cache misses`,
+    });
+  }
+
   events.sort((a, b) => a.at - b.at);
   const costUSD = events.reduce((n, e) => n + (e.costUSD ?? 0), 0);
   const seconds = events.reduce((n, e) => n + e.seconds, 0);
@@ -231,6 +271,7 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
     share: v.cost.api > 0 ? costUSD / v.cost.api : 0,
     compactions: compactionEvents.length,
     estimated: events.some((e) => e.estimated),
+    promptCache: pc ? { requests: pc.requests, misses: pc.misses, hitRatio: pc.hitRatio ?? null, missRecacheTokens: pc.missRecacheTokens } : undefined,
   };
 }
 
@@ -245,5 +286,18 @@ export function sumDeadWeight(parts: readonly DeadWeight[], apiUSD: number): Dea
     share: apiUSD > 0 ? costUSD / apiUSD : 0,
     compactions: parts.reduce((n, p) => n + p.compactions, 0),
     estimated: parts.some((p) => p.estimated),
+    promptCache: sumPromptCache(parts),
+  };
+}
+
+function sumPromptCache(parts: readonly DeadWeight[]): DeadWeight['promptCache'] {
+  const with_ = parts.filter((p) => p.promptCache);
+  if (with_.length === 0) return undefined;
+  return {
+    requests: with_.reduce((n, p) => n + (p.promptCache?.requests ?? 0), 0),
+    misses: with_.reduce((n, p) => n + (p.promptCache?.misses ?? 0), 0),
+    // The client's ratio is token-weighted; it cannot be combined across sessions from these figures.
+    hitRatio: with_.length === 1 ? (with_[0]?.promptCache?.hitRatio ?? null) : null,
+    missRecacheTokens: with_.reduce((n, p) => n + (p.promptCache?.missRecacheTokens ?? 0), 0),
   };
 }

@@ -16,6 +16,7 @@ import {
   addTokens,
   zeroTokens,
   type AgentId,
+  type ClientStatusEvent,
   type CompactionEvent,
   type CostStateEvent,
   type MeterEvent,
@@ -46,6 +47,37 @@ export interface PromptRecord {
   text: string;
   command?: string;
   gitBranch?: string;
+}
+
+/** A call only the client's telemetry reports (the compaction's summarisation call). */
+export interface AuxCall {
+  ts: number;
+  model: string;
+  tokens: TokenCounts;
+  clientCostUSD?: number;
+  requestId: string;
+  querySource: string;
+  durationMs?: number;
+}
+
+/**
+ * What the client itself reported through Connect (hooks, status line, telemetry). Absent for a
+ * session nothing was reported for; every field is a fact the transcripts lack or only approximate.
+ */
+export interface ConnectFacts {
+  /** The session this one continued after `/clear` (SessionEnd `clear` → SessionStart `clear`). */
+  clearedFrom?: string;
+  resumes: number[];
+  forkedAt?: number;
+  /** PreCompact → PostCompact (end unset until PostCompact arrives, or on clients without it). */
+  compactWindows: { start: number; end?: number; trigger: string }[];
+  auxCalls: AuxCall[];
+  /** The latest status line report. */
+  status?: { ts: number; rateLimits?: ClientStatusEvent['rateLimits']; promptCache?: ClientStatusEvent['promptCache']; costUSD?: number };
+}
+
+export function emptyConnectFacts(): ConnectFacts {
+  return { resumes: [], compactWindows: [], auxCalls: [] };
 }
 
 export interface PositionedCostState {
@@ -105,6 +137,8 @@ export class SessionState {
   startedWithClear = false;
   /** When the user ran `/clear` in this session (the conversation went on in a new one). */
   clearedAt?: number;
+  /** What the client reported through Connect (hooks, status line, telemetry). */
+  connect?: ConnectFacts;
   version = 0;
 
   constructor(
@@ -307,8 +341,51 @@ export class Meter {
       case 'session-mark': {
         if (this.seenLine(e.uid, e.agent)) return undefined;
         const s = this.touch(e, false);
-        if (e.mark === 'clear') s.startedWithClear = true;
-        else s.clearedAt = Math.max(s.clearedAt ?? -Infinity, e.timestamp);
+        switch (e.mark) {
+          case 'clear':
+            s.startedWithClear = true;
+            if (e.previousSessionId !== undefined && e.previousSessionId !== s.id) (s.connect ??= emptyConnectFacts()).clearedFrom = e.previousSessionId;
+            break;
+          case 'end-clear':
+            s.clearedAt = Math.max(s.clearedAt ?? -Infinity, e.timestamp);
+            break;
+          case 'resume':
+            (s.connect ??= emptyConnectFacts()).resumes.push(e.timestamp);
+            break;
+          case 'fork':
+            (s.connect ??= emptyConnectFacts()).forkedAt = e.timestamp;
+            break;
+          case 'compact-start':
+            (s.connect ??= emptyConnectFacts()).compactWindows.push({ start: e.timestamp, trigger: e.trigger ?? 'unknown' });
+            break;
+          case 'compact-end': {
+            const open = [...(s.connect ??= emptyConnectFacts()).compactWindows].reverse().find((w) => w.end === undefined && w.start <= e.timestamp);
+            if (open) open.end = e.timestamp;
+            break;
+          }
+        }
+        return s;
+      }
+      case 'aux-call': {
+        if (this.seenLine(e.uid ?? `aux:${e.requestId}`, e.agent)) return undefined;
+        const s = this.touch(e, false);
+        (s.connect ??= emptyConnectFacts()).auxCalls.push({
+          ts: e.timestamp,
+          model: e.model,
+          tokens: e.tokens,
+          clientCostUSD: e.clientCostUSD,
+          requestId: e.requestId,
+          querySource: e.querySource,
+          durationMs: e.durationMs,
+        });
+        return s;
+      }
+      case 'client-status': {
+        const s = this.touch(e, false);
+        const facts = (s.connect ??= emptyConnectFacts());
+        if (facts.status && facts.status.ts > e.timestamp) return undefined;
+        // A report without a part (before the first response, or no subscription login) keeps the last one.
+        facts.status = { ts: e.timestamp, rateLimits: e.rateLimits ?? facts.status?.rateLimits, promptCache: e.promptCache ?? facts.status?.promptCache, costUSD: e.costUSD ?? facts.status?.costUSD };
         return s;
       }
     }

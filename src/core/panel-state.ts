@@ -7,6 +7,7 @@ import type { Calendar } from './calendar';
 import { deadWeightOf, sumDeadWeight } from './dead-weight';
 import { toRow, type ExportRow } from './export';
 import { taskFigures, type TaskRecord } from './tasks';
+import { latestClientWindow, projectedWindowEnd } from './client-window';
 import { allocatedFee, breakEvenDay, cheapest, projectMonth, projectedExhaustion, reconstructWindows, runtimeCost, valueMultiple, type PriceScheme } from './compare';
 import type { Meter } from './meter';
 import { resolvePlan, type PlanSettings } from './plans';
@@ -72,6 +73,8 @@ export interface PanelState {
         limitMessages: number | null;
         projectedExhaustion: number | null;
         source: string;
+        /** The window as the client itself reports it (Connect: the status line's `rate_limits`). */
+        clientReported?: { usedPercent: number; reportedAt: number; sevenDay: { usedPercent: number; resetsAt: number | null } | null };
       } | null;
     };
     sessionHour: { ratePerHour: number; busyHours: number; idleHours: number; runtimeUSD: number; tokenUSD: number; totalUSD: number; runtimeShare: number };
@@ -86,6 +89,8 @@ export interface PanelState {
     compactions: number;
     estimated: boolean;
     events: { kind: string; trigger: string | null; at: number; tokens: number; costUSD: number | null; seconds: number; estimated: boolean; detail: string; provenance: string }[];
+    /** The client's prompt-cache figures (Connect: the status line), when it reported them. */
+    promptCache?: { requests: number; misses: number; hitRatio: number | null; missRecacheTokens: number };
     forecast: { contextTokens: number; windowTokens: number; growthPerTurn: number; turnsLeft: number | null; note: string } | null;
   };
   /** Explicit tasks of this workspace, newest last, with their figures. */
@@ -280,9 +285,35 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
   const applies = o.plan.id !== 'none' && (planAgents.length === 0 || r.agents.some((a) => planAgents.includes(a)));
   const workApiInPlan = views.filter((v) => planAgents.includes(v.agent)).reduce((s, v) => s + v.items.filter((it) => it.ts >= range.from && it.ts < range.to && it.usd !== null).reduce((x, it) => x + (it.usd ?? 0), 0), 0);
 
-  // Reconstructed usage window (estimate): prompts of the plan's agents.
+  // The usage window: as the client reports it (Connect), else reconstructed from prompt times.
   let window: PanelState['prices']['subscription']['window'] = null;
-  if (applies) {
+  const client = latestClientWindow(meter, o.now, planAgents.length > 0 ? planAgents : o.agents);
+  const five = client?.fiveHour;
+  if (client && five?.resetsAt !== undefined) {
+    const start = five.resetsAt - 5 * hourMs;
+    let prompts = 0;
+    let apiUSD = 0;
+    for (const s of meter.sessions.values()) {
+      if (s.agent !== client.agent) continue;
+      for (const p of s.prompts) if (p.ts >= start && p.ts < five.resetsAt) prompts++;
+      for (const it of viewSession(s, pb, o.idleMs).items) if (it.ts >= start && it.ts < five.resetsAt && it.usd !== null) apiUSD += it.usd;
+    }
+    window = {
+      start,
+      end: five.resetsAt,
+      prompts,
+      apiUSD,
+      burnUSDPerHour: apiUSD / Math.max(1 / 60, (o.now - start) / hourMs),
+      limitMessages: null,
+      projectedExhaustion: projectedWindowEnd(five, client.reportedAt, 5 * hourMs),
+      source: `client-reported: ${agentLabels[client.agent]}'s status line (rate_limits) at ${new Date(client.reportedAt).toISOString()}`,
+      clientReported: {
+        usedPercent: five.usedPercent,
+        reportedAt: client.reportedAt,
+        sevenDay: client.sevenDay ? { usedPercent: client.sevenDay.usedPercent, resetsAt: client.sevenDay.resetsAt ?? null } : null,
+      },
+    };
+  } else if (applies) {
     const promptTimes: number[] = [];
     for (const s of meter.sessions.values()) if (planAgents.includes(s.agent)) for (const p of s.prompts) promptTimes.push(p.ts);
     const windows = reconstructWindows(promptTimes, plan.windowHours);
@@ -414,6 +445,7 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
       compactions: dw.compactions,
       estimated: dw.estimated,
       events: dw.events.slice(-200).map((e) => ({ kind: e.kind, trigger: e.trigger ?? null, at: e.at, tokens: e.tokens, costUSD: e.costUSD, seconds: e.seconds, estimated: e.estimated, detail: e.detail, provenance: e.provenance })),
+      promptCache: dw.promptCache,
       forecast: single ? forecastCompaction(meter, single) : null,
     },
     tasks: (o.tasks ?? []).map((t) =>
@@ -438,7 +470,9 @@ export function buildPanelState(meter: Meter, o: PanelOptions): PanelState {
       api: `computed: tokens × list prices (${priceTableLabel()}, or your overrides); client-reported where the table has no price`,
       subscription: `computed: the plan fee shared by API-equivalent spend; marginal $0 assumes the work stayed inside the plan's limits`,
       sessionHour: `computed: busy hours × $${o.sessionHourRate}/h (taximeter.sessionHourRate) + the same tokens at API rates; idle time is not billed`,
-      window: `estimated: the ${plan.windowHours}-hour window is reconstructed from prompt times; the message allowance is the vendor's public guidance (${plan.source || 'none'})`,
+      window: window?.clientReported
+        ? `${window.source}; the used share and reset time are the client's, the projection assumes the pace so far`
+        : `estimated: the ${plan.windowHours}-hour window is reconstructed from prompt times; the message allowance is the vendor's public guidance (${plan.source || 'none'})`,
     },
   };
 }

@@ -2,7 +2,7 @@
  * Derived figures of one session: costed items (requests + auxiliary calls only the client's
  * cost-state shows), totals with provenance, and the three times.
  */
-import { kindPrompt, type SessionState } from './meter';
+import { kindPrompt, type AuxCall, type SessionState } from './meter';
 import type { PriceBook } from './pricing';
 import { addTokens, tokenKinds, totalTokens, zeroTokens, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
 
@@ -21,6 +21,8 @@ export interface CostedItem {
   priceSource?: 'table' | 'override' | 'client';
   /** For an auxiliary item that is a compaction's summarisation call: that compaction's time. */
   compactionAt?: number;
+  /** The call came from the client's own telemetry (Connect), not from a cost-state difference. */
+  via?: 'telemetry';
 }
 
 export interface TimeFigures {
@@ -177,14 +179,28 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   const prevGap = new Map<string, TokenCounts>();
   const present = s.requests.map((r) => ({ ts: r.ts, model: r.model, tokens: r.tokens }));
   for (const c of s.copied.values()) present.push(c);
+  // Calls the client's telemetry reported (Connect): known exactly, so the cost-state difference
+  // must not count them again.
+  const auxCalls = s.connect?.auxCalls ?? [];
+  for (const a of auxCalls) present.push({ ts: a.ts, model: a.model, tokens: a.tokens });
   present.sort((a, b) => a.ts - b.ts);
+  // A telemetry `compact` call belongs to the compaction boundary written right after it.
+  const callCompaction = new Map<AuxCall, number>();
+  const covered = new Set<number>();
+  for (const a of [...auxCalls].sort((x, y) => x.ts - y.ts)) {
+    if (a.querySource !== 'compact') continue;
+    const c = s.compactions.find((x) => x.timestamp >= a.ts - 5000 && x.timestamp - a.ts <= 10 * 60_000 && !covered.has(x.timestamp));
+    if (!c) continue;
+    covered.add(c.timestamp);
+    callCompaction.set(a, c.timestamp);
+  }
   const presentByModel = new Map<string, TokenCounts>();
   let pi = 0;
   let prevStateTs = -Infinity;
   const compactionList = s.compactions;
   for (const cs of states) {
     // A compaction between the previous cost-state and this one: the gap here is its summary call.
-    const inInterval = compactionList.filter((c) => c.timestamp > prevStateTs && c.timestamp <= cs.ts && c.callDedupeKey === undefined && !c.extraTokens && c.extraCostUSD === undefined);
+    const inInterval = compactionList.filter((c) => c.timestamp > prevStateTs && c.timestamp <= cs.ts && c.callDedupeKey === undefined && !c.extraTokens && c.extraCostUSD === undefined && !covered.has(c.timestamp));
     prevStateTs = cs.ts;
     while (pi < present.length && (present[pi]?.ts ?? 0) <= cs.ts) {
       const p = present[pi++];
@@ -230,6 +246,22 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
       }
     }
   }
+  for (const a of auxCalls) {
+    const price = priceBook.price(a.model, provider, a.tokens, a.ts);
+    const client = !price && a.clientCostUSD !== undefined;
+    items.push({
+      ts: a.ts,
+      model: a.model,
+      tokens: a.tokens,
+      usd: price ? price.usd : client ? (a.clientCostUSD ?? null) : null,
+      provenance: client ? 'client-reported' : 'computed',
+      kind: 'auxiliary',
+      sidechain: false,
+      priceSource: price ? price.source : client ? 'client' : undefined,
+      compactionAt: callCompaction.get(a),
+      via: 'telemetry',
+    });
+  }
   // Compactions whose summarisation call no record shows: agents' own figures, or an estimate.
   const lastStateTs = states.length > 0 ? (states[states.length - 1]?.ts ?? -Infinity) : -Infinity;
   const requestsSorted = s.requests;
@@ -245,7 +277,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
       items.push({ ts: c.timestamp, model, tokens: c.extraTokens, usd: price ? price.usd : null, provenance: c.estimated ? 'estimated' : 'computed', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
       continue;
     }
-    if (c.callDedupeKey !== undefined) continue;
+    if (c.callDedupeKey !== undefined || covered.has(c.timestamp)) continue;
     // Other agents say themselves whether the compaction made a call (a sliding-window truncation
     // makes none); the estimate below is Claude Code's.
     if (c.agent !== 'claude-code') continue;

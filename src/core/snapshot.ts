@@ -2,6 +2,7 @@
  * The meter as plain data, for the persisted index. Compact (arrays, interned model names) and
  * versioned; prices are NOT stored: they are recomputed on restore from the current price book.
  */
+import { z } from 'zod';
 import { Meter, type RequestRecord } from './meter';
 import type { PriceBook } from './pricing';
 import { agentIds, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
@@ -9,6 +10,29 @@ import { agentIds, type AgentId, type CompactionEvent, type TokenCounts } from '
 export const snapshotVersion = 1;
 
 type T5 = [number, number, number, number, number];
+
+const num = z.number();
+const rateWindowSchema = z.object({ usedPercent: num, resetsAt: num.optional() });
+/** Connect facts (hooks, status line, telemetry); optional, so older indexes still load. */
+const connectFactsSchema = z.object({
+  clearedFrom: z.string().optional(),
+  resumes: z.array(num),
+  forkedAt: num.optional(),
+  compactWindows: z.array(z.object({ start: num, end: num.optional(), trigger: z.string() })),
+  auxCalls: z.array(
+    z.object({ ts: num, model: z.string(), tokens: z.object({ input: num, output: num, cacheWrite5m: num, cacheWrite1h: num, cacheRead: num }), clientCostUSD: num.optional(), requestId: z.string(), querySource: z.string(), durationMs: num.optional() }),
+  ),
+  status: z
+    .object({
+      ts: num,
+      rateLimits: z.object({ fiveHour: rateWindowSchema.optional(), sevenDay: rateWindowSchema.optional() }).optional(),
+      promptCache: z
+        .object({ requests: num, misses: num, hitRatio: num.optional(), missRecacheTokens: num, expectedRebuilds: num.optional(), cacheWriteTokens: num.optional(), ttl: z.string().optional() })
+        .optional(),
+      costUSD: num.optional(),
+    })
+    .optional(),
+});
 
 /** The snapshot's shape (checked by `checkSnapshot`, which is much faster than a schema on 100k tuples). */
 export interface MeterSnapshot {
@@ -31,6 +55,8 @@ export interface MeterSnapshot {
     c: Record<string, unknown>[];
     cs: [number, number, number, number, Record<string, [number, number, number, number, number, number]>][];
     cp: [number, number, number, T5][];
+    /** Connect facts (hooks, status line, telemetry), when any. */
+    x?: z.infer<typeof connectFactsSchema>;
   }[];
   lines: number[];
 }
@@ -77,6 +103,8 @@ export function checkSnapshot(raw: unknown): MeterSnapshot {
       if (!Array.isArray(c) || !isNum(c[0]) || !isNum(c[1]) || !isNum(c[2])) fail('copied');
       checkNums(c[3], 5, 'copied tokens');
     }
+    // Few sessions carry Connect facts, and they are small: a schema is fine here.
+    if (ss.x !== undefined && !connectFactsSchema.safeParse(ss.x).success) fail('connect facts');
   }
   return s;
 }
@@ -146,6 +174,7 @@ export function snapshotMeter(meter: Meter): MeterSnapshot {
         Object.fromEntries(Object.entries(c.models).map(([m, v]) => [m, [...t5(v.tokens), v.costUSD] as [number, number, number, number, number, number]])),
       ]),
       cp: [...s.copied.entries()].map(([key, c]) => [key, c.ts, intern(models, modelIdx, c.model), t5(c.tokens)]),
+      x: s.connect,
     });
   }
   return { v: snapshotVersion, models, providers, sessions, lines: meter.lineKeys() };
@@ -187,6 +216,7 @@ export function restoreMeter(snapshot: MeterSnapshot, priceBook: PriceBook): Met
       });
     }
     for (const [key, ts, mi, tok] of ss.cp) s.copied.set(key, { ts, model: model(mi), tokens: fromT5(tok) });
+    if (ss.x) s.connect = ss.x;
   }
   meter.restoreLines(snapshot.lines);
   meter.version++;

@@ -3,6 +3,7 @@
  * workspace's folders) and today's total. Small, plain data, so it crosses the worker boundary.
  */
 import { groupRollups, matchesProject, sessionViews, totalRollup } from './aggregate';
+import { latestClientWindow, type ClientWindow } from './client-window';
 import { runtimeCost } from './compare';
 import { deadWeightOf } from './dead-weight';
 import type { TaskRecord } from './tasks';
@@ -91,6 +92,8 @@ export interface StatusSummary {
   live: boolean;
   priceTable: string;
   generatedAt: number;
+  /** The subscription window as the client reports it (Connect: Claude Code's status line). */
+  clientWindow?: ClientWindow;
 }
 
 export interface StatusOptions {
@@ -235,5 +238,6 @@ export function statusSummary(meter: Meter, options: StatusOptions): StatusSumma
     live: current !== undefined && options.now - current.lastTs <= options.idleMs,
     priceTable: priceTableLabel(),
     generatedAt: options.now,
+    clientWindow: latestClientWindow(meter, options.now, options.agents),
   };
 }

@@ -136,14 +136,63 @@ export interface CostStateEvent extends EventBase {
 
 /**
  * Session boundaries: `clear` = this session began with `/clear`; `end-clear` = the user ran
- * `/clear` here and the conversation went on in a new session.
+ * `/clear` here and the conversation went on in a new session; `resume` / `fork` = the client
+ * resumed this session, or started it as a fork; `compact-start` / `compact-end` = the client's
+ * PreCompact / PostCompact hooks (exact compaction timing).
  */
 export interface SessionMarkEvent extends EventBase {
   kind: 'session-mark';
-  mark: 'clear' | 'end-clear';
+  mark: 'clear' | 'end-clear' | 'resume' | 'fork' | 'compact-start' | 'compact-end';
+  /** `hook`: the client said so itself (Connect); otherwise read from the transcript. */
+  via?: 'hook';
+  /** For a `clear` reported by hooks: the session the user cleared (its SessionEnd `reason: clear`). */
+  previousSessionId?: string;
+  trigger?: 'manual' | 'auto' | 'unknown';
 }
 
-export type MeterEvent = UsageEvent | PromptEvent | ActivityEvent | CompactionEvent | CostStateEvent | SessionMarkEvent;
+/**
+ * A model call no transcript holds, reported by the client's own telemetry (Claude Code OpenTelemetry
+ * `api_request` with `query_source: compact`): exact tokens, counted as auxiliary usage.
+ */
+export interface AuxCallEvent extends EventBase {
+  kind: 'aux-call';
+  model: string;
+  tokens: TokenCounts;
+  /** The client's own cost of the call (a second opinion; it is priced like any other call). */
+  clientCostUSD?: number;
+  requestId: string;
+  querySource: string;
+  durationMs?: number;
+}
+
+/** One usage window of a subscription plan, as the client reports it. */
+export interface RateWindow {
+  usedPercent: number;
+  /** Epoch ms. */
+  resetsAt?: number;
+}
+
+/** What the client reported to its status line (Claude Code `statusLine` stdin), at one time. */
+export interface ClientStatusEvent extends EventBase {
+  kind: 'client-status';
+  rateLimits?: { fiveHour?: RateWindow; sevenDay?: RateWindow };
+  promptCache?: PromptCacheFigures;
+  /** The client's session total (resets after /clear). */
+  costUSD?: number;
+}
+
+/** The client's prompt-cache bookkeeping for a session (cumulative; last report wins). */
+export interface PromptCacheFigures {
+  requests: number;
+  misses: number;
+  hitRatio?: number;
+  missRecacheTokens: number;
+  expectedRebuilds?: number;
+  cacheWriteTokens?: number;
+  ttl?: string;
+}
+
+export type MeterEvent = UsageEvent | PromptEvent | ActivityEvent | CompactionEvent | CostStateEvent | SessionMarkEvent | AuxCallEvent | ClientStatusEvent;
 
 /** Where a figure comes from, shown next to it everywhere. */
 export const provenances = ['measured', 'computed', 'client-reported', 'estimated', 'assumed'] as const;

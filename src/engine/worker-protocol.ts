@@ -57,6 +57,8 @@ export const engineSettingsSchema = z.object({
   plan: planSchema.default({ id: 'none' }),
   sessionHourRate: z.number().nonnegative().default(0.08),
   includePrompts: z.boolean().default(true),
+  /** Connect's spool folder (hooks, status line, telemetry); read when it exists. */
+  connectSpoolDir: z.string().optional(),
 });
 export type EngineSettings = z.infer<typeof engineSettingsSchema>;
 

@@ -12,6 +12,7 @@ import { buildReport } from '../core/report';
 import { exportReport } from '../core/export';
 import { runningTask } from './task-store';
 import { statusSummary } from '../core/status';
+import { spoolFiles } from '../connect/layout';
 import { Engine, type EngineConfig } from './engine';
 import { ScannerLock } from './lock';
 import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief, type ScanState, type ToWorker } from './worker-protocol';
@@ -44,7 +45,7 @@ function log(level: 'info' | 'warn' | 'error', message: string): void {
 
 function toConfig(s: EngineSettings): EngineConfig {
   return {
-    claude: { extraDirs: s.claudeConfigDirs },
+    claude: { extraDirs: s.claudeConfigDirs, spoolDir: s.connectSpoolDir },
     globalStorageDirs: s.globalStorageDirs,
     idleMs: s.idleMs,
     priceOverrides: s.priceOverrides,
@@ -187,7 +188,9 @@ function flushChanges(): void {
   const paths = [...changedPaths];
   changedPaths.clear();
   try {
-    const changed = engine.refresh(paths);
+    let changed = engine.refresh(paths);
+    // Codex's notify hook (Connect) says a turn just ended: read what changed everywhere now.
+    if (paths.some((p) => path.basename(p) === spoolFiles.codexNotify)) changed = engine.poll() || changed;
     if (changed) {
       postStatus();
       scheduleSave();

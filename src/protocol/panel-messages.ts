@@ -74,6 +74,9 @@ export const panelStateSchema = z.object({
           limitMessages: nullableNum,
           projectedExhaustion: nullableNum,
           source: text,
+          clientReported: z
+            .object({ usedPercent: finite, reportedAt: finite, sevenDay: z.object({ usedPercent: finite, resetsAt: nullableNum }).nullable() })
+            .optional(),
         })
         .nullable(),
     }),
@@ -110,6 +113,7 @@ export const panelStateSchema = z.object({
         }),
       )
       .max(1000),
+    promptCache: z.object({ requests: finite, misses: finite, hitRatio: nullableNum, missRecacheTokens: finite }).optional(),
     forecast: z.object({ contextTokens: finite, windowTokens: finite, growthPerTurn: finite, turnsLeft: nullableNum, note: text }).nullable(),
   }),
   tasks: z

@@ -11,5 +11,11 @@ export const CommandId = {
   renameTask: 'taximeter.renameTask',
   exportReport: 'taximeter.exportReport',
   showLog: 'taximeter.showLog',
+  connectClaudeCode: 'taximeter.connectClaudeCode',
+  disconnectClaudeCode: 'taximeter.disconnectClaudeCode',
+  connectCodex: 'taximeter.connectCodex',
+  disconnectCodex: 'taximeter.disconnectCodex',
+  startTelemetryReceiver: 'taximeter.startTelemetryReceiver',
+  stopTelemetryReceiver: 'taximeter.stopTelemetryReceiver',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -82,6 +82,13 @@ export function renderStatus(msg: StatusMessage | undefined, failure?: string): 
     const icon = b.level === 'exceeded' ? '$(error)' : b.level === 'warning' ? '$(warning)' : '$(pass)';
     lines.push(`${icon} ${b.kind} budget: ${escapeMd(formatCost(b.spentUSD))} of ${escapeMd(formatCost(b.limitUSD))} (${(b.ratio * 100).toFixed(0)}%, ${b.basis === 'api' ? 'API-equivalent' : 'session-hour'})`, '');
   }
+  const cw = summary.clientWindow;
+  if (cw) {
+    const part = (label: string, w: { usedPercent: number; resetsAt?: number } | undefined): string | undefined =>
+      w ? `${label} ${w.usedPercent.toFixed(0)}% used${w.resetsAt !== undefined ? `, resets ${new Date(w.resetsAt).toLocaleString()}` : ''}` : undefined;
+    const parts = [part('5-hour', cw.fiveHour), part('7-day', cw.sevenDay)].filter((x): x is string => x !== undefined);
+    lines.push(`**Subscription window** (client-reported by ${escapeMd(agentLabels[cw.agent])}): ${escapeMd(parts.join(' · '))}`, '');
+  }
   lines.push(`**Today:** ${escapeMd(formatCost(summary.today.costUSD, summary.today.lowerBound))} · ${formatTokens(summary.today.tokens)} tokens · ${summary.today.sessions} session(s)`, '');
   if (several) {
     lines.push('| agent | today | tokens |', '|---|--:|--:|');

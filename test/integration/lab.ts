@@ -47,21 +47,23 @@ export interface ClaudeRun {
 }
 
 /** Run `claude` headless in `cwd`, writing transcripts under `configDir`. */
-export function runClaude(bin: string, args: string[], opts: { cwd: string; configDir: string; home: string; port: number; env?: Record<string, string> }): Promise<ClaudeRun> {
+export function runClaude(bin: string, args: string[], opts: { cwd: string; configDir: string; home: string; port: number; env?: Record<string, string>; unsetEnv?: string[] }): Promise<ClaudeRun> {
   return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: opts.home,
+      CLAUDE_CONFIG_DIR: opts.configDir,
+      ANTHROPIC_BASE_URL: `http://127.0.0.1:${opts.port}`,
+      ANTHROPIC_API_KEY: 'dummy-key-for-lab-0000000000',
+      DISABLE_TELEMETRY: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+      ...opts.env,
+    };
+    for (const k of opts.unsetEnv ?? []) delete env[k];
     const child = spawn(bin, [...args, '--allowedTools', 'Bash Read Write Edit Agent'], {
       cwd: opts.cwd,
-      env: {
-        ...process.env,
-        HOME: opts.home,
-        CLAUDE_CONFIG_DIR: opts.configDir,
-        ANTHROPIC_BASE_URL: `http://127.0.0.1:${opts.port}`,
-        ANTHROPIC_API_KEY: 'dummy-key-for-lab-0000000000',
-        DISABLE_TELEMETRY: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_AUTOUPDATER: '1',
-        ...opts.env,
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -27,6 +27,8 @@ export interface ClaudeFileState {
   maxTs: number;
   /** cost-state records seen so far in the file. */
   seq: number;
+  /** Connect spool files: the last `SessionEnd reason:clear` not yet linked to its SessionStart. */
+  clearEnd?: { sessionId: string; t: number; cwd?: string };
 }
 
 export function initialClaudeFileState(): ClaudeFileState {

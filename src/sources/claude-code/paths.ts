@@ -12,6 +12,8 @@ export interface ClaudeRootOptions {
   extraDirs?: readonly string[];
   /** When given (CLI `--claude-dir`), only these roots are read. */
   onlyDirs?: readonly string[];
+  /** Connect's spool folder (hooks, status line, telemetry), read with the transcripts when it exists. */
+  spoolDir?: string;
 }
 
 function expandHome(p: string, home: string): string {

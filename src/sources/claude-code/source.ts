@@ -8,20 +8,40 @@ import type { MeterEvent } from '../../core/usage';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
 import { tailFile, type FileCursor } from '../tail';
 import { walkFiles } from '../walk';
+import { parseSpoolLine } from './connect-parse';
 import { claudeLineFilter, initialClaudeFileState, parseClaudeLine, type ClaudeFileState } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
 const headBytes = 8 * 1024;
 const timestampRe = /"timestamp":"(\d{4}-\d\d-\d\dT[^"]{1,30})"/;
 
+/** Connect's spool files (`*.jsonl` directly in the folder). */
+function discoverSpool(dir: string, problems: SourceProblem[]): DiscoveredFile[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: dir, message: String(error) });
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.jsonl')).map((n) => ({ path: path.join(dir, n), agent: 'claude-code' as const }));
+}
+
 export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): AgentSource<ClaudeFileState> {
+  const spoolDir = rootOptions.spoolDir ? path.resolve(rootOptions.spoolDir) : undefined;
+  const isSpool = (file: string): boolean => spoolDir !== undefined && path.dirname(file) === spoolDir;
   return {
     id: 'claude-code',
     label: 'Claude Code',
-    roots: () => claudeConfigRoots(rootOptions),
+    // The spool folder is a root too, so the scanner watches it.
+    roots: () => (spoolDir ? [...claudeConfigRoots(rootOptions), spoolDir] : claudeConfigRoots(rootOptions)),
     discover(roots: readonly string[], problems: SourceProblem[]): DiscoveredFile[] {
       const files: DiscoveredFile[] = [];
       for (const root of roots) {
+        if (root === spoolDir) {
+          files.push(...discoverSpool(spoolDir, problems));
+          continue;
+        }
         const projects = projectsDir(root);
         const found = walkFiles(
           projects,
@@ -42,6 +62,8 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
     },
     initialState: initialClaudeFileState,
     orderKey(file: DiscoveredFile): number {
+      // The spool after the transcripts (its facts refer to their sessions, in any order).
+      if (isSpool(file.path)) return Number.MAX_SAFE_INTEGER - 1;
       // Originals before forks: order by when a file was created (birth time where the file
       // system keeps one; else the first timestamp it holds).
       try {
@@ -67,8 +89,9 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       const problems: SourceProblem[] = [];
       const events: MeterEvent[] = [];
       const ctx = { fileId, state: { ...state }, projectHint: file.projectHint, keepPromptText: options.keepPromptText };
+      const spool = isSpool(file.path);
       const onLine = (line: string): void => {
-        const outcome = parseClaudeLine(line, ctx);
+        const outcome = spool ? parseSpoolLine(line, ctx) : parseClaudeLine(line, ctx);
         switch (outcome.status) {
           case 'ok':
             health.parsed++;
@@ -88,7 +111,7 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
         }
       };
       const tail = tailFile(file.path, cursor, onLine, {
-        filter: claudeLineFilter,
+        filter: spool ? undefined : claudeLineFilter,
         budgetBytes: options.budgetBytes,
         // Rewritten or replaced: the file's parser state starts afresh too.
         onRestart: () => {
