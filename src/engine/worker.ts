@@ -4,6 +4,7 @@
  * whenever the meter changes.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createCalendar, type Calendar } from '../core/calendar';
@@ -19,6 +20,13 @@ import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief,
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
+
+// The scanner yields the CPU to the editor: on Linux this lowers this thread only.
+try {
+  os.setPriority(19);
+} catch {
+  // not permitted here: run at normal priority
+}
 
 let engine: Engine | undefined;
 let settings: EngineSettings | undefined;

@@ -33,6 +33,8 @@ export class EngineClient implements vscode.Disposable {
   private restarts = 0;
   private disposed = false;
   lastStatus: StatusMessage | undefined;
+  /** Longest time one worker message kept the extension host busy (ms): Taximeter's own share of any event-loop block. */
+  longestHandlerMs = 0;
 
   constructor(
     private readonly workerPath: string,
@@ -48,7 +50,11 @@ export class EngineClient implements vscode.Disposable {
     if (this.disposed || !this.settings) return;
     const w = new Worker(this.workerPath, { name: 'taximeter-scanner' });
     this.worker = w;
-    w.on('message', (msg: FromWorker) => this.onMessage(msg));
+    w.on('message', (msg: FromWorker) => {
+      const t0 = performance.now();
+      this.onMessage(msg);
+      this.longestHandlerMs = Math.max(this.longestHandlerMs, performance.now() - t0);
+    });
     w.on('error', (error) => {
       this.log.error(`scanner worker failed: ${describe(error)}`);
       this.failureEmitter.fire(describe(error));
