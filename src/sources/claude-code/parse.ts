@@ -11,15 +11,8 @@
  * Everything else is skipped; a line that is not JSON, or fails its schema, is counted.
  */
 import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '../../core/usage';
-import {
-  assistantRecordSchema,
-  costStateRecordSchema,
-  queueOperationSchema,
-  systemRecordSchema,
-  userRecordSchema,
-  type ClaudeUsage,
-  type UserRecord,
-} from './schema';
+import { queueOperationSchema, type ClaudeUsage, type UserRecord } from './schema';
+import { checkAssistant, checkCostState, checkSystem, checkUser } from './schema-fast';
 
 /** Per-file parser state; persisted with the file's cursor. */
 export interface ClaudeFileState {
@@ -150,9 +143,9 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
   const base = { agent: 'claude-code' as const, fileId: ctx.fileId };
   switch (type) {
     case 'assistant': {
-      const p = assistantRecordSchema.safeParse(raw);
-      if (!p.success) return { status: 'rejected', events: [], reason: `assistant: ${p.error.issues[0]?.message ?? 'invalid'}` };
-      const r = p.data;
+      const p = checkAssistant(raw as Record<string, unknown>);
+      if (!p.ok) return { status: 'rejected', events: [], reason: `assistant: ${p.error}` };
+      const r = p.value;
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
@@ -177,9 +170,9 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       };
     }
     case 'user': {
-      const p = userRecordSchema.safeParse(raw);
-      if (!p.success) return { status: 'rejected', events: [], reason: `user: ${p.error.issues[0]?.message ?? 'invalid'}` };
-      const r = p.data;
+      const p = checkUser(raw as Record<string, unknown>);
+      if (!p.ok) return { status: 'rejected', events: [], reason: `user: ${p.error}` };
+      const r = p.value;
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
@@ -198,9 +191,9 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       return { status: 'ok', events };
     }
     case 'system': {
-      const p = systemRecordSchema.safeParse(raw);
-      if (!p.success) return { status: 'rejected', events: [], reason: `system: ${p.error.issues[0]?.message ?? 'invalid'}` };
-      const r = p.data;
+      const p = checkSystem(raw as Record<string, unknown>);
+      if (!p.ok) return { status: 'rejected', events: [], reason: `system: ${p.error}` };
+      const r = p.value;
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
@@ -222,9 +215,9 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
     }
     case 'cost-state': {
-      const p = costStateRecordSchema.safeParse(raw);
-      if (!p.success) return { status: 'rejected', events: [], reason: `cost-state: ${p.error.issues[0]?.message ?? 'invalid'}` };
-      const r = p.data;
+      const p = checkCostState(raw as Record<string, unknown>);
+      if (!p.ok) return { status: 'rejected', events: [], reason: `cost-state: ${p.error}` };
+      const r = p.value;
       const seq = ctx.state.seq++;
       if (!Number.isFinite(ctx.state.maxTs)) return { status: 'skipped', events: [], reason: 'cost-state before any timestamp' };
       const models: CostStateEvent['models'] = {};
