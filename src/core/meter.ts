@@ -16,6 +16,7 @@ import {
   addTokens,
   zeroTokens,
   type AgentId,
+  type AuxCallEvent,
   type ClientStatusEvent,
   type CompactionEvent,
   type CostStateEvent,
@@ -50,15 +51,7 @@ export interface PromptRecord {
 }
 
 /** A call only the client's telemetry reports (the compaction's summarisation call). */
-export interface AuxCall {
-  ts: number;
-  model: string;
-  tokens: TokenCounts;
-  clientCostUSD?: number;
-  requestId: string;
-  querySource: string;
-  durationMs?: number;
-}
+export type AuxCall = Pick<AuxCallEvent, 'model' | 'tokens' | 'clientCostUSD' | 'requestId' | 'querySource' | 'durationMs'> & { ts: number };
 
 /**
  * What the client itself reported through Connect (hooks, status line, telemetry). Absent for a
