@@ -59,6 +59,20 @@ if (compiled) {
   mochaCounts('unit tests', unit.out, unit.code);
 }
 const built = gate('build', process.execPath, ['esbuild.js']);
+if (built) {
+  // What would ship (`vsce ls`): the bundles, the icon, the Connect scripts and the docs — never
+  // sources, tests, fixtures or source maps.
+  const ls = run('package contents (vsce ls)', npx('vsce'), ['ls', '--no-dependencies']);
+  const files = ls.out.split('\n').map((l) => l.trim()).filter((l) => /^[\w.-]+(\/[\w.@-]+)*$/.test(l));
+  const bad = files.filter((f) => /^(src|test|webview|scripts|node_modules)\/|\.map$|\.ts$/.test(f));
+  const needed = ['dist/extension.js', 'dist/worker.js', 'dist/cli.js', 'dist/cli-main.js', 'dist/webview/main.js', 'dist/webview/main.css', 'media/icon.png'];
+  const missing = needed.filter((f) => !files.includes(f));
+  if (ls.code === 0 && bad.length === 0 && missing.length === 0) passed++;
+  else {
+    failed++;
+    problems.push(`package contents (ships: ${bad.join(', ') || '-'}; missing: ${missing.join(', ') || '-'})`);
+  }
+}
 if (built && compiled) {
   const wv = run('webview tests (real Chromium)', npx('mocha'), ['--no-config', '--timeout', '60000', 'out/test/webview/**/*.test.js']);
   mochaCounts('webview tests', wv.out, wv.code);
