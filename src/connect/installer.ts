@@ -182,12 +182,7 @@ export function connectClaude(
   const records = readConnectState(layout).filter((r) => r.file !== now.target);
   installScripts(layout, mediaDir);
   const at = options.now ?? Date.now();
-  let backup: string | undefined;
-  if (now.bytes) {
-    fs.mkdirSync(layout.backups, { recursive: true });
-    backup = path.join(layout.backups, `${path.basename(now.target)}.${at}.${sha256(now.target).slice(0, 8)}.bak`);
-    writeFileAtomic(backup, now.bytes);
-  }
+  const backup = backupOriginal(layout, now.target, now.bytes, at);
   const createdDir = firstMissingDir(path.dirname(now.target));
   const record: ConnectRecord = {
     kind: 'claude-settings',
@@ -303,6 +298,15 @@ export function previewCodexConnect(layout: ConnectLayout, file: string): CodexP
   return { ok: true, message: `Connect will edit ${now.target}`, file: now.target, before, after: plan.text };
 }
 
+/** Keep the file's original bytes beside Connect's state before changing it; none for a new file. */
+function backupOriginal(layout: ConnectLayout, target: string, bytes: Buffer | undefined, at: number): string | undefined {
+  if (!bytes) return undefined;
+  fs.mkdirSync(layout.backups, { recursive: true });
+  const backup = path.join(layout.backups, `${path.basename(target)}.${at}.${sha256(target).slice(0, 8)}.bak`);
+  writeFileAtomic(backup, bytes);
+  return backup;
+}
+
 export function connectCodex(layout: ConnectLayout, mediaDir: string, file: string, options: { expectedBefore?: string; now?: number } = {}): Outcome {
   const now = readNow(file);
   const before = now.bytes?.toString('utf8') ?? '';
@@ -312,12 +316,7 @@ export function connectCodex(layout: ConnectLayout, mediaDir: string, file: stri
   const records = readConnectState(layout).filter((r) => r.file !== now.target);
   installScripts(layout, mediaDir);
   const at = options.now ?? Date.now();
-  let backup: string | undefined;
-  if (now.bytes) {
-    fs.mkdirSync(layout.backups, { recursive: true });
-    backup = path.join(layout.backups, `${path.basename(now.target)}.${at}.${sha256(now.target).slice(0, 8)}.bak`);
-    writeFileAtomic(backup, now.bytes);
-  }
+  const backup = backupOriginal(layout, now.target, now.bytes, at);
   const record: ConnectRecord = {
     kind: 'codex-config',
     file: now.target,

@@ -72,6 +72,20 @@ export function readDocument(file: string, cursor: FileCursor): DocumentRead {
 }
 
 /** A document source's read: parse the document when it changed, count what happened. */
+/** `readWholeDocument` for a JSON document: text that is not JSON (still being written?) is counted as malformed. */
+export function readJsonDocument<S>(file: string, cursor: FileCursor, state: S, parse: (doc: unknown, sink: OutcomeSink, state: S) => S): ReadResult<S> {
+  return readWholeDocument(file, cursor, state, (text, sink, s) => {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      sink.add({ status: 'malformed', events: [], reason: 'not JSON (being written?)' });
+      return s;
+    }
+    return parse(doc, sink, s);
+  });
+}
+
 export function readWholeDocument<S>(
   file: string,
   cursor: FileCursor,

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { MeterEvent } from '../../core/usage';
 import type { EditorStorageOptions } from '../editor-storage';
 import { ok, parseObject, rejected as rejectedOutcome, type OutcomeSink } from '../outcome';
-import { readWholeDocument } from '../read-helpers';
+import { readJsonDocument } from '../read-helpers';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import { uiMessageEvents } from '../ui-messages';
 import { walkFiles } from '../walk';
@@ -70,14 +70,7 @@ export function createClineSource(rootOptions: EditorStorageOptions = {}): Agent
     read(file, fileId, cursor, state, options) {
       const dir = path.dirname(file.path);
       const id = path.basename(dir);
-      return readWholeDocument(file.path, cursor, state, (text, sink, s) => {
-        let doc: unknown;
-        try {
-          doc = JSON.parse(text);
-        } catch {
-          sink.add({ status: 'malformed', events: [], reason: 'not JSON (being written?)' });
-          return s;
-        }
+      return readJsonDocument(file.path, cursor, state, (doc, sink, s) => {
         if (path.basename(file.path) === 'ui_messages.json') {
           if (!Array.isArray(doc)) {
             sink.add(rejectedOutcome('ui_messages.json is not an array'));

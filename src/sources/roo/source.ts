@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditorStorageOptions } from '../editor-storage';
 import { ok, rejected as rejectedOutcome } from '../outcome';
-import { readWholeDocument } from '../read-helpers';
+import { readJsonDocument } from '../read-helpers';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import { walkFiles } from '../walk';
 import { historyIndex, historyItem, rooTaskEvents } from './parse';
@@ -40,14 +40,7 @@ export function createRooSource(rootOptions: EditorStorageOptions = {}): AgentSo
     read(file, fileId, cursor, state, options) {
       const dir = path.dirname(file.path);
       const taskId = path.basename(dir);
-      return readWholeDocument(file.path, cursor, state, (text, sink, s) => {
-        let doc: unknown;
-        try {
-          doc = JSON.parse(text);
-        } catch {
-          sink.add({ status: 'malformed', events: [], reason: 'not JSON (being written?)' });
-          return s;
-        }
+      return readJsonDocument(file.path, cursor, state, (doc, sink, s) => {
         if (!Array.isArray(doc)) {
           sink.add(rejectedOutcome('ui_messages.json is not an array'));
           return s;
