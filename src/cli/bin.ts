@@ -3,19 +3,32 @@
  * since the last identical report, it is printed from the warm cache without loading the engine
  * (dist/cli-main.js), which is required only when needed.
  */
+import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import type { runCli } from './main';
-import { cacheDirOf, readWarm, warmKey } from './warm';
+import { cacheDirOf, printWarm, warmKey } from './warm';
 
 declare const __TAXIMETER_BUILD__: string | undefined;
 const build = typeof __TAXIMETER_BUILD__ === 'string' ? __TAXIMETER_BUILD__ : 'dev';
 
 const argv = process.argv.slice(2);
 const env = process.env;
-const warm = argv[0] === 'report' && !argv.includes('--no-cache') ? readWarm(cacheDirOf(argv, env), warmKey(argv, env, build)) : undefined;
-if (warm !== undefined) {
-  process.stdout.write(warm);
-} else {
+// A reader that stops early (`taximeter report | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+const noCache = argv.includes('--no-cache');
+const cacheDir = cacheDirOf(argv, env);
+if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env, build)))) {
+  // The engine's compiled code is cached (Node ≥ 22.1; NODE_DISABLE_COMPILE_CACHE=1 turns it off):
+  // beside the index, or in Node's default temporary folder under --no-cache.
+  const enableCompileCache = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
+  try {
+    enableCompileCache?.(noCache ? undefined : path.join(cacheDir, 'code'));
+  } catch {
+    // Only a speed-up.
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const main = require(path.join(__dirname, 'cli-main.js')) as { runCli: typeof runCli };
   main

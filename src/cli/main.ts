@@ -279,6 +279,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       keepPromptText: false,
       agents: args.agents.length > 0 ? args.agents : undefined,
       cacheDir: args.noCache ? undefined : args.cacheDir ?? defaultCacheDir(io.env),
+      parseThreads: io.env.TAXIMETER_PARSE_THREADS !== undefined && /^\d+$/.test(io.env.TAXIMETER_PARSE_THREADS) ? Number(io.env.TAXIMETER_PARSE_THREADS) : undefined,
     },
     (m) => {
       if (io.env.TAXIMETER_DEBUG) io.err(`${m}\n`);

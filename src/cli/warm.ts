@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 import * as os from 'node:os';
 
-export const warmCacheName = 'report-cache-v1.json';
+export const warmCacheName = 'report-cache-v2';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   if (env.TAXIMETER_CACHE_DIR) return env.TAXIMETER_CACHE_DIR;
@@ -26,14 +26,19 @@ export function cacheDirOf(argv: readonly string[], env: NodeJS.ProcessEnv): str
   }
   return defaultCacheDir(env);
 }
-const warmVersion = 1;
+const warmVersion = 2;
 
-interface WarmCache {
+/**
+ * The cache file: one line of JSON (this header), then the report's bytes exactly as printed, so
+ * a hit costs a read, the stats and a write — the report itself is never parsed.
+ */
+interface WarmHeader {
   v: number;
   key: string;
   files: [string, number, number, number][];
   dirs: [string, number][];
-  output: string;
+  /** Length of the report that follows the header line (a truncated file is a miss). */
+  bytes: number;
 }
 
 /** What decides the output: the arguments and the environment the engine reads. */
@@ -71,41 +76,63 @@ export function snapshotDirs(roots: readonly string[], maxDepth = 4): [string, n
   return out;
 }
 
-function unchanged(c: WarmCache): boolean {
+function unchanged(c: WarmHeader): boolean {
   for (const [dir, mtime] of c.dirs) {
-    let m = -1;
-    try {
-      m = fs.statSync(dir).mtimeMs;
-    } catch {
-      m = -1;
-    }
-    if (m !== mtime) return false;
+    const st = statOrUndefined(dir);
+    if ((st ? st.mtimeMs : -1) !== mtime) return false;
   }
   for (const [file, size, mtime, ino] of c.files) {
-    try {
-      const st = fs.statSync(file);
-      if (st.size !== size || st.mtimeMs !== mtime || st.ino !== ino) return false;
-    } catch {
-      return false;
-    }
+    const st = statOrUndefined(file);
+    if (!st || st.size !== size || st.mtimeMs !== mtime || st.ino !== ino) return false;
   }
   return true;
 }
 
-/** The cached output, if it is still exactly what a full run would print. */
-export function readWarm(cacheDir: string, key: string): string | undefined {
-  let c: WarmCache;
+function statOrUndefined(p: string): fs.Stats | undefined {
   try {
-    c = JSON.parse(fs.readFileSync(path.join(cacheDir, warmCacheName), 'utf8')) as WarmCache;
+    return fs.statSync(p, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
-  if (c?.v !== warmVersion || c.key !== key || typeof c.output !== 'string' || !Array.isArray(c.files) || !Array.isArray(c.dirs)) return undefined;
-  return unchanged(c) ? c.output : undefined;
 }
 
-export function writeWarm(cacheDir: string, key: string, files: [string, number, number, number][], dirs: [string, number][], output: string, write: (file: string, data: string) => void): void {
-  const c: WarmCache = { v: warmVersion, key, files, dirs, output };
+/** The cached report's bytes, if they are still exactly what a full run would print. */
+export function readWarmBytes(cacheDir: string, key: string): Buffer | undefined {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path.join(cacheDir, warmCacheName));
+  } catch {
+    return undefined;
+  }
+  const nl = buf.indexOf(10);
+  if (nl < 0) return undefined;
+  let c: WarmHeader;
+  try {
+    c = JSON.parse(buf.toString('utf8', 0, nl)) as WarmHeader;
+  } catch {
+    return undefined;
+  }
+  if (c?.v !== warmVersion || c.key !== key || c.bytes !== buf.length - nl - 1 || !Array.isArray(c.files) || !Array.isArray(c.dirs)) return undefined;
+  return unchanged(c) ? buf.subarray(nl + 1) : undefined;
+}
+
+/** The cached report as text (tests), or undefined on a miss. */
+export function readWarm(cacheDir: string, key: string): string | undefined {
+  return readWarmBytes(cacheDir, key)?.toString('utf8');
+}
+
+/** Print the cached report if it is still valid; false on a miss (nothing printed). */
+export function printWarm(cacheDir: string, key: string): boolean {
+  const bytes = readWarmBytes(cacheDir, key);
+  if (!bytes) return false;
+  process.stdout.write(bytes);
+  return true;
+}
+
+export function writeWarm(cacheDir: string, key: string, files: [string, number, number, number][], dirs: [string, number][], output: string, write: (file: string, data: Buffer) => void): void {
+  const body = Buffer.from(output, 'utf8');
+  const header: WarmHeader = { v: warmVersion, key, files, dirs, bytes: body.length };
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-  write(path.join(cacheDir, warmCacheName), JSON.stringify(c));
+  fs.rmSync(path.join(cacheDir, 'report-cache-v1.json'), { force: true }); // the earlier format: never read again
+  write(path.join(cacheDir, warmCacheName), Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), body]));
 }

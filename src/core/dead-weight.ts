@@ -60,6 +60,35 @@ function rebuildPremium(pb: PriceBook, model: string, provider: string | undefin
   return w && r ? w.usd - r.usd : null;
 }
 
+interface PredecessorIndex {
+  version: number;
+  size: number;
+  /** Per agent: the sessions that recorded a `/clear` (few), in the meter's order. */
+  cleared: Map<string, SessionState[]>;
+  /** Per agent and project: the sessions by when they ended (ties in the meter's order). */
+  byProject: Map<string, SessionState[]>;
+}
+const predecessorIndexes = new WeakMap<Meter, PredecessorIndex>();
+
+/** Sessions grouped for `clearedPredecessor`, rebuilt when the meter changes (a report asks once per session). */
+function predecessorIndex(meter: Meter): PredecessorIndex {
+  const cached = predecessorIndexes.get(meter);
+  if (cached && cached.version === meter.version && cached.size === meter.sessions.size) return cached;
+  const index: PredecessorIndex = { version: meter.version, size: meter.sessions.size, cleared: new Map(), byProject: new Map() };
+  const push = (m: Map<string, SessionState[]>, k: string, s: SessionState): void => {
+    const list = m.get(k);
+    if (list) list.push(s);
+    else m.set(k, [s]);
+  };
+  for (const o of meter.sessions.values()) {
+    if (o.clearedAt !== undefined) push(index.cleared, o.agent, o);
+    if (!Number.isNaN(o.lastTs)) push(index.byProject, `${o.agent}\u0000${o.project ?? ''}`, o);
+  }
+  for (const list of index.byProject.values()) list.sort((a, b) => a.lastTs - b.lastTs); // stable: ties keep the meter's order
+  predecessorIndexes.set(meter, index);
+  return index;
+}
+
 /** The session that a `/clear` session continued from: same agent and project, cleared just before. */
 export function clearedPredecessor(meter: Meter, s: SessionState): SessionState | undefined {
   if (!s.startedWithClear) return undefined;
@@ -69,21 +98,38 @@ export function clearedPredecessor(meter: Meter, s: SessionState): SessionState 
     const o = meter.sessions.get(sessionKey(s.agent, named));
     if (o) return o;
   }
+  const index = predecessorIndex(meter);
   const start = s.firstTs;
   let best: SessionState | undefined;
-  for (const o of meter.sessions.values()) {
-    if (o === s || o.agent !== s.agent) continue;
-    if (o.clearedAt !== undefined && o.clearedAt <= start + 1000 && start - o.clearedAt < 10 * 60_000) {
+  for (const o of index.cleared.get(s.agent) ?? []) {
+    if (o === s || o.clearedAt === undefined) continue;
+    if (o.clearedAt <= start + 1000 && start - o.clearedAt < 10 * 60_000) {
       if (!best || (o.clearedAt ?? 0) > (best.clearedAt ?? 0)) best = o;
     }
   }
   if (best) return best;
-  // Without the old session's trace (older clients): the last session in the same project before it.
-  for (const o of meter.sessions.values()) {
-    if (o === s || o.agent !== s.agent || o.project !== s.project || !(o.lastTs <= start)) continue;
-    if (!best || o.lastTs > best.lastTs) best = o;
+  // Without the old session's trace (older clients): the last session in the same project that
+  // ended before it started (the first of those that ended at that same moment).
+  const list = index.byProject.get(`${s.agent}\u0000${s.project ?? ''}`) ?? [];
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid]?.lastTs ?? Infinity) <= start) lo = mid + 1;
+    else hi = mid;
   }
-  return best;
+  // list[0, lo) ended at or before `start`; walk back to the latest end that is not `s` itself.
+  for (let i = lo - 1; i >= 0; ) {
+    const last = list[i]?.lastTs;
+    let first = i;
+    while (first > 0 && list[first - 1]?.lastTs === last) first--;
+    for (let j = first; j <= i; j++) {
+      const o = list[j];
+      if (o && o !== s && o.project === s.project) return o;
+    }
+    i = first - 1;
+  }
+  return undefined;
 }
 
 export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOptions): DeadWeight {

@@ -57,6 +57,8 @@ interface ResolvedModel {
   modelArg: string;
   /** [from, to) epoch ms in which these prices apply. */
   validity: [number, number];
+  /** The table's context window, once asked (null: the table has none). */
+  contextWindow?: number | null;
 }
 
 export interface PriceResult {
@@ -144,7 +146,8 @@ export class PriceBook {
     const rates = this.ratesFor(resolved, 0, timestamp);
     if (!rates) return null;
     const m = 1e6;
-    const probe = this.calc({ input_tokens: 1 }, resolved, timestamp);
+    // The window belongs to the resolved model (one price period): ask the library once.
+    resolved.contextWindow ??= this.calc({ input_tokens: 1 }, resolved, timestamp)?.model.context_window ?? null;
     return {
       model,
       source: resolved.source,
@@ -157,7 +160,7 @@ export class PriceBook {
         cacheWrite1h: rates.cacheWrite1h * m,
         cacheRead: rates.cacheRead * m,
       },
-      contextWindow: probe?.model.context_window,
+      contextWindow: resolved.contextWindow ?? undefined,
       tiers: resolved.boundaries,
     };
   }

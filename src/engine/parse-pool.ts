@@ -1,7 +1,8 @@
 /**
- * Parallel file reading for cold scans: helper threads read and parse whole files, the engine
- * folds their events in the global file order (so fork copies meet their originals first).
- * The calling thread parses its share too, so N cores use N-1 helpers.
+ * Parallel file reading for cold scans. The calling thread and the helpers take files from one
+ * shared list (an atomic counter: whoever is free takes the next file, so a thread that got the
+ * 200 MB snapshot file does not hold the others up); the engine folds the results in the global
+ * file order afterwards (so fork copies meet their originals first).
  */
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -10,6 +11,7 @@ import type { DiscoveredFile, ReadOptions, ReadResult } from '../sources/source'
 import type { FileCursor } from '../sources/tail';
 
 export interface ReadJob {
+  agent: AgentId;
   file: DiscoveredFile;
   fileId: number;
   cursor: FileCursor;
@@ -22,7 +24,24 @@ export interface JobResult {
   result: ReadResult<unknown>;
 }
 
+/** To a helper: read jobs, taking each index from the shared counter. */
+export interface SharedBatch {
+  batch: number;
+  jobs: ReadJob[];
+  counter: SharedArrayBuffer;
+}
+
 type HelperMessage = { type: 'done'; batch: number; results: JobResult[] } | { type: 'error'; batch: number; error: string };
+
+/** A counter shared by the threads of one batch. */
+export function newCounter(): SharedArrayBuffer {
+  return new SharedArrayBuffer(4);
+}
+
+/** The next unclaimed job index (each index is handed out once, to one thread). */
+export function claim(counter: SharedArrayBuffer): number {
+  return Atomics.add(new Int32Array(counter), 0, 1);
+}
 
 export class ParsePool {
   private readonly workers: Worker[] = [];
@@ -53,14 +72,15 @@ export class ParsePool {
     return this.workers.length;
   }
 
-  /** Read jobs on helper `index`. */
-  run(index: number, agent: AgentId, jobs: ReadJob[]): Promise<JobResult[]> {
+  /** Helper `index` takes jobs from `counter` until none is left; resolves with what it read. */
+  run(index: number, jobs: ReadJob[], counter: SharedArrayBuffer): Promise<JobResult[]> {
     const w = this.workers[index];
     if (!w) return Promise.reject(new Error('no such helper'));
     const batch = ++this.batch;
     return new Promise((resolve, reject) => {
       this.waiting.set(batch, { resolve, reject });
-      w.postMessage({ batch, agent, jobs });
+      const message: SharedBatch = { batch, jobs, counter };
+      w.postMessage(message);
     });
   }
 

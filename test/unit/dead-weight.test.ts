@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { calcPrice } from '@pydantic/genai-prices';
 import { createCalendar } from '../../src/core/calendar';
-import { deadWeightOf } from '../../src/core/dead-weight';
-import { Meter } from '../../src/core/meter';
+import { clearedPredecessor, deadWeightOf } from '../../src/core/dead-weight';
+import { Meter, sessionKey, type SessionState } from '../../src/core/meter';
 import { PriceBook } from '../../src/core/pricing';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { viewSession } from '../../src/core/session-view';
@@ -137,5 +137,63 @@ describe('dead weight rules', () => {
     assert.equal(d.events.filter((e) => e.kind === 'compaction-loop').length, 1);
     assert.equal(d.compactions, 4);
     assert.ok(d.events.filter((e) => e.kind === 'compaction').every((e) => e.windowShare! > 0.9), 'not premature at 95%');
+  });
+});
+
+describe('the session a /clear continued from', () => {
+  /** The definition, read plainly: every session looked at (what the indexed lookup must equal). */
+  function reference(meter: Meter, s: SessionState): SessionState | undefined {
+    if (!s.startedWithClear) return undefined;
+    const named = s.connect?.clearedFrom;
+    if (named !== undefined && meter.sessions.get(sessionKey(s.agent, named))) return meter.sessions.get(sessionKey(s.agent, named));
+    let best: SessionState | undefined;
+    for (const o of meter.sessions.values()) {
+      if (o === s || o.agent !== s.agent) continue;
+      if (o.clearedAt !== undefined && o.clearedAt <= s.firstTs + 1000 && s.firstTs - o.clearedAt < 600_000 && (!best || o.clearedAt > (best.clearedAt ?? 0))) best = o;
+    }
+    if (best) return best;
+    for (const o of meter.sessions.values()) {
+      if (o === s || o.agent !== s.agent || o.project !== s.project || !(o.lastTs <= s.firstTs)) continue;
+      if (!best || o.lastTs > best.lastTs) best = o;
+    }
+    return best;
+  }
+
+  it('equals the plain definition on 300 random histories, also after more events arrive', () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let compared = 0;
+    let found = 0;
+    for (let round = 0; round < 300; round++) {
+      const meter = new Meter(new PriceBook());
+      const batch = (): MeterEvent[] => {
+        const events: MeterEvent[] = [];
+        for (let i = 0; i < 1 + rnd(25); i++) {
+          const sessionId = `s${rnd(12)}`;
+          // Coarse times: many sessions end at the same moment (ties decide by the meter's order).
+          const timestamp = 1_700_000_000_000 + rnd(20) * 60_000;
+          const agent = rnd(5) === 0 ? ('codex' as const) : ('claude-code' as const);
+          const base = { agent, fileId: 1, sessionId, timestamp, project: rnd(4) === 0 ? undefined : `/p${rnd(3)}` };
+          const k = rnd(10);
+          if (k === 0) events.push({ ...base, kind: 'session-mark', mark: 'clear', uid: `u${round}-${events.length}-${rnd(1e6)}` });
+          else if (k === 1) events.push({ ...base, kind: 'session-mark', mark: 'end-clear', uid: `u${round}-${events.length}-${rnd(1e6)}` });
+          else events.push({ ...base, kind: 'activity' });
+        }
+        return events;
+      };
+      for (let step = 0; step < 3; step++) {
+        meter.ingest(batch());
+        for (const s of meter.sessions.values()) {
+          const want = reference(meter, s);
+          assert.equal(clearedPredecessor(meter, s)?.key, want?.key, `round ${round} step ${step}: ${s.key}`);
+          compared++;
+          if (want) found++;
+        }
+      }
+    }
+    assert.ok(compared > 3000 && found > 300, `${compared} compared, ${found} with a predecessor`);
   });
 });

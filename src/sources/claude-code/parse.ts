@@ -69,8 +69,8 @@ function wantedAt(buf: Buffer, at: number, end: number): boolean {
  * are fine, they are parsed and found out).
  */
 const chainPrefix = Buffer.from('{"parentUuid":');
-/** An attachment record, recognised exactly from its first keys (all at depth 1). */
-const attachmentHead = /^\{"parentUuid":(?:null|"[^"\\]*"),"isSidechain":(?:true|false),"attachment":\{/;
+/** An attachment record, recognised exactly from its first keys (all at depth 1; a subagent's carry its `agentId`). */
+const attachmentHead = /^\{"parentUuid":(?:null|"[^"\\]*"),"isSidechain":(?:true|false),(?:"agentId":"[^"\\]*",)?"attachment":\{/;
 
 export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
   if (startsWithAt(buf, start, end, sideRecordPrefix)) {
@@ -78,8 +78,9 @@ export function claudeLineFilter(buf: Buffer, start: number, end: number): boole
     if (startsWithAt(buf, start + sideRecordPrefix.length, end, queueOperation)) return buf.subarray(start, end).indexOf(clearContent) !== -1;
     return wantedAt(buf, start + sideRecordPrefix.length, end);
   }
-  // Attachments (prompt snapshots, tool listings: most of a transcript's bytes) never hold usage.
-  if (startsWithAt(buf, start, end, chainPrefix) && attachmentHead.test(buf.toString('latin1', start, Math.min(end, start + 200)))) return false;
+  // Chain records: attachments (prompt snapshots, tool listings: most of a transcript's bytes)
+  // never hold usage; the rest are user, assistant and system records — kept without a search.
+  if (startsWithAt(buf, start, end, chainPrefix)) return !attachmentHead.test(buf.toString('latin1', start, Math.min(end, start + 200)));
   const view = buf.subarray(start, end);
   let at = view.indexOf(typeKey);
   while (at !== -1) {
