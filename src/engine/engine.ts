@@ -72,7 +72,7 @@ function parseWorkerPath(): string {
 export class Engine {
   meter: Meter;
   private priceBook: PriceBook;
-  private readonly sources: AgentSource[];
+  private sources: AgentSource[];
   private readonly files = new Map<string, FileEntry>();
   private nextFileId = 1;
   private readonly healthByAgent = new Map<AgentId, SourceHealth>();
@@ -87,21 +87,34 @@ export class Engine {
   ) {
     this.priceBook = new PriceBook(config.priceOverrides);
     this.meter = new Meter(this.priceBook);
-    this.sources = implementedAgents.filter((a) => !config.agents || config.agents.includes(a)).map((a) => sourceFor(a, config));
+    this.sources = this.createSources(config);
   }
 
   get idleMs(): number {
     return this.config.idleMs;
   }
 
-  /** Apply new settings: prices are recomputed; roots changes take effect on the next discovery. */
-  updateConfig(config: EngineConfig): void {
+  /**
+   * Apply new settings: prices are recomputed, and the sources take their new folders at once
+   * (known files keep their cursors). Returns whether the folders read changed — the caller then
+   * scans, so a folder added in the settings is read without a reload.
+   */
+  updateConfig(config: EngineConfig): boolean {
     const pricesChanged = JSON.stringify(config.priceOverrides) !== JSON.stringify(this.config.priceOverrides);
+    const rootsBefore = JSON.stringify(this.roots());
     this.config = config;
     if (pricesChanged) {
       this.priceBook = new PriceBook(config.priceOverrides);
       this.meter.setPriceBook(this.priceBook);
     }
+    this.sources = this.createSources(config);
+    const byId = new Map(this.sources.map((s) => [s.id, s]));
+    for (const entry of this.files.values()) entry.source = byId.get(entry.source.id) ?? entry.source;
+    return JSON.stringify(this.roots()) !== rootsBefore;
+  }
+
+  private createSources(config: EngineConfig): AgentSource[] {
+    return implementedAgents.filter((a) => !config.agents || config.agents.includes(a)).map((a) => sourceFor(a, config));
   }
 
   private noteProblem(agent: AgentId, p: SourceProblem): void {
@@ -209,32 +222,37 @@ export class Engine {
     yieldBetweenBatches?: () => Promise<void>,
     thresholdBytes = parallelThresholdBytes,
   ): Promise<{ changed: boolean; files: number }> {
-    const fresh = this.discover();
-    const freshSet = new Set(fresh);
-    const known = [...this.files.values()].filter((e) => !freshSet.has(e));
-    let changed = false;
-    let filesDone = 0;
-    let bytesDone = 0;
-    const total = this.files.size;
-    for (const entry of known) {
-      if (this.readEntry(entry)) changed = true;
-      filesDone++;
-    }
-    const sizes = new Map<FileEntry, number>();
-    let freshBytes = 0;
-    for (const e of fresh) {
-      let size = 0;
-      try {
-        size = fs.statSync(e.file.path).size;
-      } catch {
-        size = 0;
-      }
-      sizes.set(e, size);
-      freshBytes += size;
-    }
-    const helpers = freshBytes >= thresholdBytes ? (this.config.parseThreads ?? defaultParseHelpers()) : 0;
-    const pool = helpers > 0 ? new ParsePool(parseWorkerPath(), helpers) : undefined;
+    const helpers = this.config.parseThreads ?? defaultParseHelpers();
+    // A first scan: start the helpers now, so that they are ready when discovery ends.
+    let pool = helpers > 0 && this.files.size === 0 ? new ParsePool(parseWorkerPath(), helpers) : undefined;
     try {
+      const fresh = this.discover();
+      const freshSet = new Set(fresh);
+      const known = [...this.files.values()].filter((e) => !freshSet.has(e));
+      let changed = false;
+      let filesDone = 0;
+      let bytesDone = 0;
+      const total = this.files.size;
+      for (const entry of known) {
+        if (this.readEntry(entry)) changed = true;
+        filesDone++;
+      }
+      const sizes = new Map<FileEntry, number>();
+      let freshBytes = 0;
+      for (const e of fresh) {
+        let size = 0;
+        try {
+          size = fs.statSync(e.file.path).size;
+        } catch {
+          size = 0;
+        }
+        sizes.set(e, size);
+        freshBytes += size;
+      }
+      if (freshBytes < thresholdBytes) {
+        pool?.dispose();
+        pool = undefined;
+      } else if (!pool && helpers > 0) pool = new ParsePool(parseWorkerPath(), helpers);
       let i = 0;
       while (i < fresh.length) {
         // One batch: up to ~1 GB of files, shared among this thread and the helpers.
@@ -256,10 +274,10 @@ export class Engine {
         onProgress?.({ filesDone, filesTotal: total, bytesDone });
         if (yieldBetweenBatches) await yieldBetweenBatches();
       }
+      return { changed, files: total };
     } finally {
       pool?.dispose();
     }
-    return { changed, files: total };
   }
 
   private async readBatch(batch: FileEntry[], sizes: Map<FileEntry, number>, pool: ParsePool | undefined): Promise<Map<number, ReadResult<unknown>>> {

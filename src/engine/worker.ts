@@ -30,6 +30,8 @@ try {
 
 let engine: Engine | undefined;
 let settings: EngineSettings | undefined;
+/** The folders changed during a scan: scan again when it ends. */
+let rescanWanted = false;
 let calendar: Calendar = createCalendar();
 const scan: ScanState = { phase: 'starting', indexLoaded: false, watching: 'none', role: 'leader' };
 const watchers: fs.FSWatcher[] = [];
@@ -299,6 +301,10 @@ async function runScan(): Promise<void> {
   log('info', `scan done in ${Date.now() - t0} ms: ${engine.knownFiles().length} files, ${engine.meter.responseCount} responses`);
   // Changes that arrived during the scan.
   if (changedPaths.size > 0) flushChanges();
+  if (rescanWanted) {
+    rescanWanted = false;
+    await runScan();
+  }
 }
 
 function handle(msg: ToWorker): Promise<unknown> {
@@ -326,10 +332,17 @@ function handleSync(msg: ToWorker): unknown {
     case 'configure': {
       settings = msg.settings;
       calendar = createCalendar(settings.timeZone);
-      engine?.updateConfig(toConfig(settings));
-      if (scan.phase === 'live' && scan.role === 'leader') {
-        startWatching();
-        engine?.poll();
+      const rootsChanged = engine?.updateConfig(toConfig(settings)) ?? false;
+      if (scan.role === 'leader') {
+        if (rootsChanged) {
+          // A folder added or removed in the settings: watch it and read it now (sliced, like the first scan).
+          startWatching();
+          if (scan.phase === 'live') void runScan().catch((error: unknown) => log('error', `scan failed: ${String(error)}`));
+          else rescanWanted = true;
+        } else if (scan.phase === 'live') {
+          startWatching();
+          engine?.poll();
+        }
       }
       postStatus(true);
       return true;

@@ -20,7 +20,7 @@ export function walkFiles(root: string, options: WalkOptions, problems: SourcePr
   const visit = (dir: string, depth: number): void => {
     let real: string;
     try {
-      real = fs.realpathSync(dir);
+      real = fs.realpathSync.native(dir);
     } catch (error: unknown) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || depth > 0) problems.push({ path: dir, message: `cannot resolve: ${String(error)}` });
       return;

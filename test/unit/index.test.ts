@@ -78,3 +78,25 @@ describe('parallel cold scan', () => {
     assert.deepEqual(report(par), report(seq));
   });
 });
+
+describe('settings that change the folders', () => {
+  it('a folder added while running is read at the next scan, the files already read are not read again', () => {
+    const first = tempDir();
+    copyTree(claudeFixture('tools_resume'), first);
+    const added = tempDir();
+    copyTree(claudeFixture('compact_manual'), added);
+    const e = new Engine({ ...config(first, tempDir()), claude: { onlyDirs: [first] } });
+    e.scan();
+    const bytesBefore = e.health().byAgent['claude-code']?.bytesRead ?? 0;
+    const sessionsBefore = e.meter.sessions.size;
+    assert.equal(e.updateConfig({ ...config(first, tempDir()), claude: { onlyDirs: [first] } }), false, 'same folders');
+    assert.equal(e.updateConfig({ ...config(first, tempDir()), claude: { onlyDirs: [first, added] } }), true, 'a folder added');
+    e.scan();
+    const both = new Engine({ ...config(first, tempDir()), claude: { onlyDirs: [first, added] } });
+    both.scan();
+    assert.ok(e.meter.sessions.size > sessionsBefore);
+    assert.deepEqual(report(e), report(both), 'equals reading both folders from the start');
+    const addedBytes = (both.health().byAgent['claude-code']?.bytesRead ?? 0) - bytesBefore;
+    assert.equal(e.health().byAgent['claude-code']?.bytesRead, bytesBefore + addedBytes, 'only the new folder was read');
+  });
+});
