@@ -7,6 +7,7 @@
 import { sessionKey, type Meter, type SessionState } from './meter';
 import type { PriceBook } from './pricing';
 import type { CostedItem, SessionView } from './session-view';
+import { groupThousands } from './format';
 import { promptTokens, totalTokens, type CompactionEvent, type TokenCounts } from './usage';
 
 export type DeadWeightKind = 'compaction' | 'premature-compaction' | 'compaction-loop' | 'clear' | 'cache-rebuild' | 'cache-miss';
@@ -204,7 +205,7 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
       seconds,
       estimated: estimated || secondsEstimated,
       provenance: secondsEstimated ? `${provenance}; time estimated from the previous event` : timedByHooks ? `${provenance}; time measured by the PreCompact${hookWindow?.end !== undefined ? '/PostCompact' : ''} hook` : provenance,
-      detail: `${c.trigger} compaction${c.preTokens !== undefined ? ` of ${c.preTokens.toLocaleString('en-US')} tokens` : ''}${windowShare !== undefined ? ` at ${(windowShare * 100).toFixed(0)}% of the ${window?.toLocaleString('en-US')}-token window` : ''}${premature ? ` — below ${(options.prematureShare * 100).toFixed(0)}%: avoidable` : ''}`,
+      detail: `${c.trigger} compaction${c.preTokens !== undefined ? ` of ${groupThousands(c.preTokens)} tokens` : ''}${windowShare !== undefined ? ` at ${(windowShare * 100).toFixed(0)}% of the ${groupThousands(window ?? 0)}-token window` : ''}${premature ? ` — below ${(options.prematureShare * 100).toFixed(0)}%: avoidable` : ''}`,
       droppedTokens: dropped,
       windowShare,
     });
@@ -281,7 +282,7 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
         seconds: 0,
         estimated: false,
         provenance: 'computed: tokens written again × (cache-write − cache-read price)',
-        detail: cause === 'idle' ? `cache expired after ${Math.round(gap / 60_000)} min idle (TTL ${ttl === oneHour ? '1 h' : '5 min'}); ${written.toLocaleString('en-US')} tokens written again` : `cache rebuilt after a compaction or /clear; ${written.toLocaleString('en-US')} tokens written again`,
+        detail: cause === 'idle' ? `cache expired after ${Math.round(gap / 60_000)} min idle (TTL ${ttl === oneHour ? '1 h' : '5 min'}); ${groupThousands(written)} tokens written again` : `cache rebuilt after a compaction or /clear; ${groupThousands(written)} tokens written again`,
       });
     }
     prevTs = r.ts;
@@ -303,7 +304,7 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
       seconds: 0,
       estimated: false,
       provenance: `client-reported: the status line's prompt_cache (${pc.misses} miss${pc.misses === 1 ? '' : 'es'} in ${pc.requests} requests${pc.hitRatio !== undefined ? `, hit ratio ${(pc.hitRatio * 100).toFixed(1)}%` : ''}), priced as tokens written again × (cache-write − cache-read price)`,
-      detail: `${pc.missRecacheTokens.toLocaleString('en-US')} tokens written to cache again after cache misses`,
+      detail: `${groupThousands(pc.missRecacheTokens)} tokens written to cache again after cache misses`,
     });
   }
 

@@ -3,6 +3,13 @@
  */
 import type { TokenCounts } from './usage';
 
+let enUS: Intl.NumberFormat | undefined;
+
+/** `21,609`: what `n.toLocaleString('en-US')` gives, with one formatter made once (reports format thousands). */
+export function groupThousands(n: number): string {
+  return (enUS ??= new Intl.NumberFormat('en-US')).format(n);
+}
+
 /** `$1.84`, `$0.0042`, `≥$1.84` for a lower bound; never rounds a non-zero cost to `$0.00`. */
 export function formatCost(usd: number, lowerBound = false): string {
   const prefix = lowerBound ? '≥' : '';
@@ -11,7 +18,7 @@ export function formatCost(usd: number, lowerBound = false): string {
   if (abs === 0) body = '0.00';
   else if (abs < 0.01) body = abs.toPrecision(2);
   else if (abs < 1000) body = abs.toFixed(2);
-  else body = Math.round(abs).toLocaleString('en-US');
+  else body = groupThousands(Math.round(abs));
   return `${prefix}${usd < 0 ? '-' : ''}$${body}`;
 }
 

@@ -6,6 +6,7 @@ import { matchesProject, sessionViews, totalRollup, type Range } from './aggrega
 import type { Calendar } from './calendar';
 import { deadWeightOf, sumDeadWeight } from './dead-weight';
 import { toRow, type ExportRow } from './export';
+import { groupThousands } from './format';
 import { taskFigures, type TaskRecord } from './tasks';
 import { latestClientWindow, projectedWindowEnd } from './client-window';
 import { allocatedFee, breakEvenDay, cheapest, projectMonth, projectedExhaustion, reconstructWindows, runtimeCost, valueMultiple, type PriceScheme } from './compare';
@@ -163,7 +164,7 @@ function forecastCompaction(meter: Meter, v: SessionView): PanelState['deadWeigh
     windowTokens: window,
     growthPerTurn: growth,
     turnsLeft,
-    note: `assumed: auto-compaction near ${(assumedAutoCompactShare * 100).toFixed(0)}% of the ${window.toLocaleString('en-US')}-token window (the client's threshold is remote configuration); growth is the average of the last turns`,
+    note: `assumed: auto-compaction near ${(assumedAutoCompactShare * 100).toFixed(0)}% of the ${groupThousands(window)}-token window (the client's threshold is remote configuration); growth is the average of the last turns`,
   };
 }
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
-import { claudeLineFilter } from '../../src/sources/claude-code/parse';
+import { claudeLineFilter, isAttachmentHead } from '../../src/sources/claude-code/parse';
 import * as fs from 'node:fs';
 import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals } from '../helpers';
 
@@ -157,5 +157,36 @@ describe('the Claude Code byte filter', () => {
       }
     }
     assert.ok(kept > 100 && dropped > 100);
+  });
+});
+
+describe('the attachment head check', () => {
+  const head = (s: string): boolean => {
+    const b = Buffer.from(s);
+    return isAttachmentHead(b, 0, b.length);
+  };
+  it('recognises every attachment record of the fixtures (subagents\' too) and no other record', () => {
+    let attachments = 0;
+    for (const scenario of [...scenarios, 'subagent_models']) {
+      for (const file of listJsonl(claudeFixture(scenario))) {
+        for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+          const o = JSON.parse(line);
+          if (o.type === 'attachment') attachments++;
+          assert.equal(head(line), o.type === 'attachment', `${scenario}: ${line.slice(0, 120)}`);
+        }
+      }
+    }
+    assert.ok(attachments > 20);
+  });
+  it('decides from depth-1 keys only, and refuses what it cannot be sure of', () => {
+    assert.equal(head('{"parentUuid":null,"isSidechain":true,"agentId":"a1","attachment":{"type":"x"}}'), true);
+    assert.equal(head('{"parentUuid":"p","isSidechain":false,"attachment":{}}'), true);
+    assert.equal(head('{"parentUuid":"p\\"x","isSidechain":false,"attachment":{}}'), false, 'escaped quote');
+    assert.equal(head('{"parentUuid":"p","isSidechain":false,"attachment":"text"}'), false, 'not an object');
+    assert.equal(head('{"parentUuid":"p","isSidechain":maybe,"attachment":{}}'), false);
+    assert.equal(head('{"parentUuid":"p","isSidechain":false,"agentId":"a\\"b","attachment":{}}'), false);
+    assert.equal(head('{"parentUuid":"p","isSidechain":false,"message":{"attachment":{}}}'), false, 'nested');
+    assert.equal(head('{"parentUuid":"p","isSidechain":false,"attach'), false, 'cut short');
+    assert.equal(head('{"parentUuid":'), false);
   });
 });

@@ -69,8 +69,45 @@ function wantedAt(buf: Buffer, at: number, end: number): boolean {
  * are fine, they are parsed and found out).
  */
 const chainPrefix = Buffer.from('{"parentUuid":');
-/** An attachment record, recognised exactly from its first keys (all at depth 1; a subagent's carry its `agentId`). */
-const attachmentHead = /^\{"parentUuid":(?:null|"[^"\\]*"),"isSidechain":(?:true|false),(?:"agentId":"[^"\\]*",)?"attachment":\{/;
+const nullValue = Buffer.from('null');
+const sidechainKey = Buffer.from(',"isSidechain":');
+const trueValue = Buffer.from('true');
+const falseValue = Buffer.from('false');
+const agentIdKey = Buffer.from(',"agentId":"');
+const attachmentKey = Buffer.from(',"attachment":{');
+
+/** Index after a JSON string without escapes starting at `at` (`"…"`), or -1. */
+function plainStringEnd(buf: Buffer, at: number, end: number): number {
+  if (buf[at] !== 0x22) return -1;
+  for (let i = at + 1; i < end; i++) {
+    const c = buf[i];
+    if (c === 0x22) return i + 1;
+    if (c === 0x5c) return -1;
+  }
+  return -1;
+}
+
+/**
+ * An attachment record, recognised exactly from its first keys, all at depth 1 (a subagent's carry
+ * its `agentId`): `{"parentUuid":null|"…","isSidechain":true|false[,"agentId":"…"],"attachment":{`.
+ * Byte comparisons only: this runs on every chain line (tens of thousands).
+ */
+export function isAttachmentHead(buf: Buffer, start: number, end: number): boolean {
+  if (!startsWithAt(buf, start, end, chainPrefix)) return false;
+  let at = start + chainPrefix.length;
+  if (startsWithAt(buf, at, end, nullValue)) at += nullValue.length;
+  else if ((at = plainStringEnd(buf, at, end)) < 0) return false;
+  if (!startsWithAt(buf, at, end, sidechainKey)) return false;
+  at += sidechainKey.length;
+  if (startsWithAt(buf, at, end, trueValue)) at += trueValue.length;
+  else if (startsWithAt(buf, at, end, falseValue)) at += falseValue.length;
+  else return false;
+  if (startsWithAt(buf, at, end, agentIdKey)) {
+    at = plainStringEnd(buf, at + agentIdKey.length - 1, end);
+    if (at < 0) return false;
+  }
+  return startsWithAt(buf, at, end, attachmentKey);
+}
 
 export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
   if (startsWithAt(buf, start, end, sideRecordPrefix)) {
@@ -80,7 +117,7 @@ export function claudeLineFilter(buf: Buffer, start: number, end: number): boole
   }
   // Chain records: attachments (prompt snapshots, tool listings: most of a transcript's bytes)
   // never hold usage; the rest are user, assistant and system records — kept without a search.
-  if (startsWithAt(buf, start, end, chainPrefix)) return !attachmentHead.test(buf.toString('latin1', start, Math.min(end, start + 200)));
+  if (startsWithAt(buf, start, end, chainPrefix)) return !isAttachmentHead(buf, start, end);
   const view = buf.subarray(start, end);
   let at = view.indexOf(typeKey);
   while (at !== -1) {
