@@ -50,6 +50,11 @@ Export options:
   --tasks-file FILE      explicit tasks (default: $TAXIMETER_DATA_DIR or ~/.local/share/taximeter/tasks.json)
   --no-prompts           leave prompt text out
   -h, --help             this help
+
+Environment:
+  TAXIMETER_CACHE_DIR     the index's folder
+  TAXIMETER_PARSE_THREADS helper threads for a cold scan (default: one per core beyond the first, from 4 cores)
+  TAXIMETER_DEBUG=1       list the lines that could not be read
 `;
 
 export interface CliIo {

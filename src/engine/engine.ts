@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import { addHealth, emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceHealth, type SourceProblem } from '../sources/source';
 import { emptyCursor, type FileCursor } from '../sources/tail';
 import { indexFileName, readIndex, writeIndexAtomic, type IndexedFile } from './index-store';
-import { claim, newCounter, ParsePool, type JobResult, type ReadJob } from './parse-pool';
+import { claimFront, newFlags, ParsePool, type JobResult, type ReadJob } from './parse-pool';
 import { implementedAgents, sourceFor, type SourceOptions } from './sources';
 
 /** Source options (each agent's folders, the environment and home) plus the meter's settings. */
@@ -56,12 +56,14 @@ const parallelThresholdBytes = 48 * 1024 * 1024;
 const batchBytesLimit = 1024 * 1024 * 1024;
 
 /**
- * Helper threads for cold scans: one per further core (at most 3). With files taken from a shared
- * counter, a 2-core machine reads and parses a 1 GB history about a third faster with one helper.
+ * Helper threads for cold scans, from 4 cores: one per further core (at most 3). On a 2-core
+ * machine (measured: the two threads ran at about half speed each — memory-bound reading and
+ * parsing) a helper brings nothing, so the calling thread reads alone.
  * (The extension's scanner does not use them: it runs at low priority beside the editor.)
  */
 function defaultParseHelpers(): number {
-  return Math.max(0, Math.min(3, os.availableParallelism() - 1));
+  const cores = os.availableParallelism();
+  return cores >= 4 ? Math.min(3, cores - 1) : 0;
 }
 
 /** The parse helper next to this module (dist/ when bundled, out/src/engine/ under tsc). */
@@ -264,13 +266,9 @@ export class Engine {
           batch.push(e);
           batchBytes += sizes.get(e) ?? 0;
         }
-        const results = await this.readBatch(batch, sizes, pool);
-        for (const e of batch) {
-          const r = results.get(e.fileId);
-          if (r ? this.applyRead(e, r) : this.readEntry(e)) changed = true;
-          filesDone++;
-          bytesDone += sizes.get(e) ?? 0;
-        }
+        if (await this.readAndFold(batch, pool)) changed = true;
+        filesDone += batch.length;
+        for (const e of batch) bytesDone += sizes.get(e) ?? 0;
         onProgress?.({ filesDone, filesTotal: total, bytesDone });
         if (yieldBetweenBatches) await yieldBetweenBatches();
       }
@@ -280,24 +278,36 @@ export class Engine {
     }
   }
 
-  private async readBatch(batch: FileEntry[], sizes: Map<FileEntry, number>, pool: ParsePool | undefined): Promise<Map<number, ReadResult<unknown>>> {
-    const out = new Map<number, ReadResult<unknown>>();
+  /**
+   * Read a batch (in reading order) into the meter: this thread from the front, folding each file
+   * at once; helpers from the back; their files folded after, in order. A file a helper failed
+   * on is read here.
+   */
+  private async readAndFold(batch: FileEntry[], pool: ParsePool | undefined): Promise<boolean> {
     const options = { keepPromptText: this.config.keepPromptText };
-    const own = batch.filter((e) => !pool || !this.helperReadable(e));
-    // Largest first: the long files start early and the last ones taken are short.
-    const shared = pool ? batch.filter((e) => this.helperReadable(e)).sort((a, b) => (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0)) : [];
-    const counter = newCounter();
-    const jobs: ReadJob[] = shared.map((e) => ({ agent: e.source.id, file: e.file, fileId: e.fileId, cursor: e.cursor, state: e.state, options }));
+    const jobs: (ReadJob | null)[] = batch.map((e) => (pool && this.helperReadable(e) ? { agent: e.source.id, file: e.file, fileId: e.fileId, cursor: e.cursor, state: e.state, options } : null));
+    const sab = newFlags(jobs);
+    const flags = new Int32Array(sab);
     const pending: Promise<JobResult[]>[] = [];
-    if (pool && jobs.length > 0) for (let h = 0; h < pool.size; h++) pending.push(pool.run(h, jobs, counter).catch(() => []));
-    for (const e of own) out.set(e.fileId, e.source.read(e.file, e.fileId, e.cursor, e.state, options));
-    for (let i = claim(counter); i < shared.length; i = claim(counter)) {
-      const e = shared[i];
-      if (e) out.set(e.fileId, e.source.read(e.file, e.fileId, e.cursor, e.state, options));
+    if (pool && jobs.some((j) => j !== null)) for (let h = 0; h < pool.size; h++) pending.push(pool.run(h, jobs, sab).catch(() => []));
+    let changed = false;
+    let k = 0;
+    for (; k < batch.length; k++) {
+      const e = batch[k];
+      if (!e || !claimFront(flags, k)) break;
+      if (this.readEntry(e)) changed = true;
     }
-    // A helper that failed leaves its files unread here: the caller reads them on this thread.
-    for (const results of await Promise.all(pending)) for (const r of results) out.set(r.fileId, r.result);
-    return out;
+    // Nothing left for the helpers: they found every file taken; their empty answers need no wait.
+    if (k === batch.length) return changed;
+    const results = new Map<number, ReadResult<unknown>>();
+    for (const list of await Promise.all(pending)) for (const r of list) results.set(r.index, r.result);
+    for (; k < batch.length; k++) {
+      const e = batch[k];
+      if (!e) continue;
+      const r = results.get(k);
+      if (r ? this.applyRead(e, r) : this.readEntry(e)) changed = true;
+    }
+    return changed;
   }
 
   /** Files a helper can read with a default source (not Connect's spool; not databases). */

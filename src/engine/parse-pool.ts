@@ -1,8 +1,9 @@
 /**
- * Parallel file reading for cold scans. The calling thread and the helpers take files from one
- * shared list (an atomic counter: whoever is free takes the next file, so a thread that got the
- * 200 MB snapshot file does not hold the others up); the engine folds the results in the global
- * file order afterwards (so fork copies meet their originals first).
+ * Parallel file reading for cold scans. The files of a batch are in the global reading order
+ * (originals before their forks). The calling thread takes them from the front and folds each
+ * into the meter at once (its events never pile up); the helpers take them from the back. Each
+ * file is claimed once through a shared flag array, so whichever side is faster reads more, and
+ * where the two meet, the helpers' files follow the caller's in the same order.
  */
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -20,27 +21,50 @@ export interface ReadJob {
 }
 
 export interface JobResult {
-  fileId: number;
+  index: number;
   result: ReadResult<unknown>;
 }
 
-/** To a helper: read jobs, taking each index from the shared counter. */
+/** To a helper: the batch's jobs (null: only the calling thread can read that file) and their claim flags. */
 export interface SharedBatch {
   batch: number;
-  jobs: ReadJob[];
-  counter: SharedArrayBuffer;
+  jobs: (ReadJob | null)[];
+  flags: SharedArrayBuffer;
 }
 
 type HelperMessage = { type: 'done'; batch: number; results: JobResult[] } | { type: 'error'; batch: number; error: string };
 
-/** A counter shared by the threads of one batch. */
-export function newCounter(): SharedArrayBuffer {
-  return new SharedArrayBuffer(4);
+/** Claim flags: free, taken by the caller (front), by a helper (back), or the caller's only. */
+const Claim = { Free: 0, Front: 1, Back: 2, FrontOnly: 3 } as const;
+
+export function newFlags(jobs: readonly (ReadJob | null)[]): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(4 * Math.max(1, jobs.length));
+  const flags = new Int32Array(sab);
+  jobs.forEach((j, i) => {
+    if (j === null) flags[i] = Claim.FrontOnly;
+  });
+  return sab;
 }
 
-/** The next unclaimed job index (each index is handed out once, to one thread). */
-export function claim(counter: SharedArrayBuffer): number {
-  return Atomics.add(new Int32Array(counter), 0, 1);
+/**
+ * The calling thread's next file: `index` if it is still free (now claimed) or the caller's only;
+ * false once a helper has it (then every later file is a helper's).
+ */
+export function claimFront(flags: Int32Array, index: number): boolean {
+  const was = Atomics.compareExchange(flags, index, Claim.Free, Claim.Front);
+  return was === Claim.Free || was === Claim.FrontOnly;
+}
+
+/**
+ * A helper's files, from the back: the indexes it claims, stopping where the calling thread has
+ * been (files only the caller can read, or another helper took, are passed over).
+ */
+export function* claimBack(flags: Int32Array, count: number): Generator<number> {
+  for (let i = count - 1; i >= 0; i--) {
+    const was = Atomics.compareExchange(flags, i, Claim.Free, Claim.Back);
+    if (was === Claim.Free) yield i;
+    else if (was === Claim.Front) return;
+  }
 }
 
 export class ParsePool {
@@ -72,14 +96,14 @@ export class ParsePool {
     return this.workers.length;
   }
 
-  /** Helper `index` takes jobs from `counter` until none is left; resolves with what it read. */
-  run(index: number, jobs: ReadJob[], counter: SharedArrayBuffer): Promise<JobResult[]> {
+  /** Helper `index` reads the files it claims from the back; resolves with what it read. */
+  run(index: number, jobs: (ReadJob | null)[], flags: SharedArrayBuffer): Promise<JobResult[]> {
     const w = this.workers[index];
     if (!w) return Promise.reject(new Error('no such helper'));
     const batch = ++this.batch;
     return new Promise((resolve, reject) => {
       this.waiting.set(batch, { resolve, reject });
-      const message: SharedBatch = { batch, jobs, counter };
+      const message: SharedBatch = { batch, jobs, flags };
       w.postMessage(message);
     });
   }

@@ -5,6 +5,9 @@ import { createCalendar } from '../../src/core/calendar';
 import { buildReport } from '../../src/core/report';
 import { Engine, type EngineConfig } from '../../src/engine/engine';
 import { indexFileName } from '../../src/engine/index-store';
+import { claimBack, claimFront, newFlags, ParsePool, type ReadJob } from '../../src/engine/parse-pool';
+import { createClaudeCodeSource } from '../../src/sources/claude-code/source';
+import { emptyCursor } from '../../src/sources/tail';
 import { claudeFixture, copyTree, tempDir } from '../helpers';
 
 const calendar = createCalendar('UTC');
@@ -76,6 +79,65 @@ describe('parallel cold scan', () => {
     // Helpers are used from 48 MB of new files; a threshold of 0 forces one here.
     await par.scanParallel(undefined, undefined, 0);
     assert.deepEqual(report(par), report(seq));
+  });
+});
+
+describe('sharing a batch between the calling thread and helpers', () => {
+  it('every file is read once: the caller a prefix, the helpers the rest (random interleavings, 2 helpers)', () => {
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let round = 0; round < 500; round++) {
+      const n = 1 + rnd(30);
+      const jobs = Array.from({ length: n }, () => (rnd(5) === 0 ? null : ({} as ReadJob)));
+      const flags = new Int32Array(newFlags(jobs));
+      const helpers = [claimBack(flags, n), claimBack(flags, n)];
+      const byHelpers: number[] = [];
+      const done = [false, false];
+      let front = 0;
+      let frontDone = false;
+      while (!frontDone || !done[0] || !done[1]) {
+        const who = rnd(3);
+        if (who === 2) {
+          if (frontDone) continue;
+          if (front < n && claimFront(flags, front)) front++;
+          else frontDone = true;
+        } else if (!done[who]) {
+          const r = helpers[who]?.next();
+          if (!r || r.done) done[who] = true;
+          else byHelpers.push(r.value);
+        }
+      }
+      // The caller read 0..front-1; after it, the helpers' files and the caller-only ones (read by the caller then).
+      const rest = Array.from({ length: n - front }, (_, i) => front + i);
+      assert.deepEqual([...byHelpers].sort((a, b) => a - b), rest.filter((i) => jobs[i] !== null), `round ${round}`);
+      assert.equal(new Set(byHelpers).size, byHelpers.length, 'no file twice');
+    }
+  });
+
+  it('a helper thread reads files exactly as this thread does', async () => {
+    const root = tempDir();
+    for (const s of ['tools_resume', 'subagent_models', 'compact_manual']) copyTree(claudeFixture(s), root);
+    const source = createClaudeCodeSource({ onlyDirs: [root] });
+    const files = source.discover(source.roots(), []);
+    assert.ok(files.length >= 5);
+    const options = { keepPromptText: true };
+    const jobs: ReadJob[] = files.map((file, i) => ({ agent: 'claude-code', file, fileId: i + 1, cursor: emptyCursor(), state: source.initialState(), options }));
+    const pool = new ParsePool(path.join(__dirname, '..', '..', 'src', 'engine', 'parse-worker.js'), 1);
+    try {
+      assert.equal(pool.size, 1);
+      const results = await pool.run(0, jobs, newFlags(jobs));
+      assert.equal(results.length, jobs.length, 'with nobody at the front, the helper reads every file');
+      for (const r of results) {
+        const j = jobs[r.index];
+        assert.ok(j);
+        assert.deepEqual(r.result, source.read(j.file, j.fileId, emptyCursor(), source.initialState(), options), j.file.path);
+      }
+    } finally {
+      pool.dispose();
+    }
   });
 });
 
