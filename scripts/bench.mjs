@@ -4,7 +4,7 @@
 // memory, token totals against ccusage 20 (native) and 18 (TypeScript) on the same files, and the
 // incremental update latency of the engine. Not a test: it prints figures.
 //
-// Env: TAXIMETER_BENCH_DIR (default /tmp/taximeter-bench), BENCH_MB (default 1100), BENCH_RUNS (3),
+// Env: TAXIMETER_BENCH_DIR (default /tmp/taximeter-bench), BENCH_MB (default 1100), BENCH_RUNS (7),
 //      BENCH_SKIP_CCUSAGE=1, BENCH_LIVE=1 (also the live latency in the real VS Code host).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ import { labCache, sharedDir } from './lab.mjs';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const benchDir = process.env.TAXIMETER_BENCH_DIR || path.join(os.tmpdir(), 'taximeter-bench');
 const history = path.join(benchDir, 'history');
-const runs = Number(process.env.BENCH_RUNS || 3);
+const runs = Number(process.env.BENCH_RUNS || 7);
 const cli = path.join(root, 'dist', 'cli.js');
 const hasTime = fs.existsSync('/usr/bin/time');
 
@@ -40,7 +40,7 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function series(label, cmd, args, env, n = runs) {
+function series(label, cmd, args, env = {}, n = runs) {
   const out = [];
   for (let i = 0; i < n; i++) out.push(measure(cmd, args, env));
   const wall = median(out.map((o) => o.wall));
@@ -70,22 +70,47 @@ const readTime = measure('bash', ['-c', `cat $(find '${history}' -name '*.jsonl'
 console.log(`\nHistory: ${(bytes / 1048576).toFixed(0)} MB; reading it all (cat, page cache): ${readTime.toFixed(2)} s\n`);
 
 const results = {};
-console.log('Cold and warm scans (median of runs):');
-results.cold = series('taximeter report --json --no-cache (cold)', process.execPath, [cli, 'report', '--json', '--no-cache', '--claude-dir', history]);
+const b20 = process.env.BENCH_SKIP_CCUSAGE ? undefined : ensureCcusage('20.0.24');
+const b18 = process.env.BENCH_SKIP_CCUSAGE ? undefined : ensureCcusage('18.0.11');
+const coldArgs = [cli, 'report', '--json', '--no-cache', '--claude-dir', history];
+const ccArgs = ['daily', '--json', '--offline'];
+const ccEnv = { CLAUDE_CONFIG_DIR: history };
+
+/** Two commands run alternately (this machine's speed drifts): each one's median, and the median of the pairwise ratios. */
+function paired(labelA, a, labelB, b, n) {
+  const ra = [];
+  const rb = [];
+  for (let i = 0; i < n; i++) {
+    ra.push(measure(...a));
+    rb.push(measure(...b));
+  }
+  const show = (label, rs) => {
+    const wall = median(rs.map((o) => o.wall));
+    const rss = Math.max(...rs.map((o) => o.rssMB));
+    console.log(`  ${label.padEnd(44)} ${wall.toFixed(2).padStart(7)} s   peak ${rss.toFixed(0).padStart(5)} MB   (runs: ${rs.map((o) => o.wall.toFixed(2)).join(', ')})`);
+    return { wall, rss, stdout: rs[rs.length - 1].stdout };
+  };
+  const A = show(labelA, ra);
+  const B = show(labelB, rb);
+  return { A, B, pairRatio: median(ra.map((x, i) => x.wall / rb[i].wall)) };
+}
+
+console.log(`Cold and warm scans (median of ${runs} runs; taximeter and ccusage 20 alternate):`);
+let cc20;
+let pairRatio;
+if (b20) {
+  const p = paired('taximeter report --json --no-cache (cold)', [process.execPath, coldArgs], 'ccusage 20.0.24 daily --json --offline', [b20, ccArgs, ccEnv], runs);
+  results.cold = p.A;
+  cc20 = p.B;
+  pairRatio = p.pairRatio;
+} else results.cold = series('taximeter report --json --no-cache (cold)', process.execPath, coldArgs);
+results.coldNoCode = series('  the same without the compiled-code cache', process.execPath, coldArgs, { NODE_DISABLE_COMPILE_CACHE: '1' });
 const cacheDir = path.join(benchDir, 'cache');
 fs.rmSync(cacheDir, { recursive: true, force: true });
 measure(process.execPath, [cli, 'report', '--json', '--claude-dir', history, '--cache-dir', cacheDir]);
-results.warm = series('taximeter report --json (warm index)', process.execPath, [cli, 'report', '--json', '--claude-dir', history, '--cache-dir', cacheDir]);
+results.warm = series('taximeter report --json (warm index)', process.execPath, [cli, 'report', '--json', '--claude-dir', history, '--cache-dir', cacheDir], {}, Math.max(runs, 5));
 const ours = JSON.parse(results.cold.stdout).totals.tokens;
-
-let cc20;
-let cc18;
-if (!process.env.BENCH_SKIP_CCUSAGE) {
-  const b20 = ensureCcusage('20.0.24');
-  const b18 = ensureCcusage('18.0.11');
-  if (b20) cc20 = series('ccusage 20.0.24 daily --json --offline', b20, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history });
-  if (b18) cc18 = series('ccusage 18.0.11 daily --json --offline', b18, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: history }, 1);
-}
+const cc18 = b18 ? series('ccusage 18.0.11 daily --json --offline', b18, ccArgs, ccEnv, 1) : undefined;
 
 console.log('\nToken totals (input / output / cache write / cache read):');
 console.log(`  taximeter   ${ours.input} / ${ours.output} / ${ours.cacheWrite} / ${ours.cacheRead}`);
@@ -104,7 +129,7 @@ if (lat.status !== 0) process.stderr.write(lat.stderr);
 
 if (cc20) {
   console.log('\nRatios against ccusage 20 (targets: cold ≤ 1.5×, memory ≤ 2×, warm ≤ 0.1×):');
-  console.log(`  cold wall   ${(results.cold.wall / cc20.wall).toFixed(2)}×`);
+  console.log(`  cold wall   ${(results.cold.wall / cc20.wall).toFixed(2)}× (median of the pairwise ratios: ${pairRatio.toFixed(2)}×)`);
   console.log(`  cold memory ${(results.cold.rss / cc20.rss).toFixed(2)}×`);
   console.log(`  warm wall   ${(results.warm.wall / cc20.wall).toFixed(2)}×`);
   if (cc18) console.log(`  (ccusage 18 / ccusage 20: ${(cc18.wall / cc20.wall).toFixed(1)}×; cold read of the files: ${(cc20.wall / readTime).toFixed(2)}× cat)`);
