@@ -41,9 +41,24 @@ interface WarmHeader {
   bytes: number;
 }
 
+/**
+ * The system's time zone, cheaply: `TZ`, else where `/etc/localtime` points (or which file it is),
+ * which is what decides the zone on Linux and macOS. Only without them (Windows) is the zone asked
+ * of Intl, whose first use costs tens of milliseconds — most of a warm run.
+ */
+export function zoneFingerprint(env: NodeJS.ProcessEnv): string {
+  if (env.TZ !== undefined) return `TZ=${env.TZ}`;
+  try {
+    const st = fs.lstatSync('/etc/localtime');
+    return st.isSymbolicLink() ? `link=${fs.readlinkSync('/etc/localtime')}` : `file=${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return `intl=${Intl.DateTimeFormat().resolvedOptions().timeZone}`;
+  }
+}
+
 /** What decides the output: the arguments and the environment the engine reads. */
 export function warmKey(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): string {
-  const tz = env.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const tz = zoneFingerprint(env);
   const agentVars = ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'APPDATA', 'CLINE_DATA_DIR', 'CLINE_DIR', 'CLINE_SESSION_DATA_DIR', 'HOME', 'USERPROFILE'];
   return JSON.stringify([version, argv, ...agentVars.map((v) => env[v] ?? ''), tz]);
 }

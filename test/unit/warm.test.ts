@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliBuild, runCli } from '../../src/cli/main';
-import { readWarm, warmKey } from '../../src/cli/warm';
+import { readWarm, warmCacheName, warmKey, zoneFingerprint } from '../../src/cli/warm';
 import { claudeFixture, copyTree, tempDir } from '../helpers';
 
 describe('CLI warm report cache', () => {
@@ -37,5 +37,24 @@ describe('CLI warm report cache', () => {
     await full(argv, env);
     fs.mkdirSync(path.join(root, 'projects', '-home-user-proj', '1fadfc77-936f-4016-8c24-3f754c1f34ce', 'subagents'), { recursive: true });
     assert.equal(readWarm(cache, key), undefined, 'a new subagents folder misses');
+  });
+
+  it('another time zone or a damaged cache file misses', async () => {
+    const root = tempDir();
+    copyTree(claudeFixture('compact_manual'), root);
+    const cache = tempDir();
+    const argv = ['report', '--json', '--claude-dir', root, '--cache-dir', cache];
+    const berlin = { HOME: tempDir(), TZ: 'Europe/Berlin' };
+    const first = await full(argv, berlin);
+    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild)), first);
+    assert.equal(readWarm(cache, warmKey(argv, { ...berlin, TZ: 'America/New_York' }, cliBuild)), undefined, 'TZ changed');
+    // Without TZ: where /etc/localtime points, not Intl (whose first use costs tens of milliseconds).
+    if (process.platform === 'linux') assert.match(zoneFingerprint({}), /^(link|file)=/);
+    const file = path.join(cache, warmCacheName);
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 10));
+    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild)), undefined, 'a cut-short report');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('{"v":2,'), bytes.subarray(bytes.indexOf(10))]));
+    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild)), undefined, 'a damaged header');
   });
 });
