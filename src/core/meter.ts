@@ -256,13 +256,19 @@ export class Meter {
     return this.priceBook;
   }
 
+  /** The session asked for last: a file's events nearly all belong to one. */
+  private lastSession: SessionState | undefined;
+
   session(agent: AgentId, id: string): SessionState {
+    const last = this.lastSession;
+    if (last !== undefined && last.id === id && last.agent === agent) return last;
     const key = sessionKey(agent, id);
     let s = this.sessions.get(key);
     if (!s) {
       s = new SessionState(agent, id);
       this.sessions.set(key, s);
     }
+    this.lastSession = s;
     return s;
   }
 

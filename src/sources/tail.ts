@@ -24,6 +24,15 @@ export interface FileCursor {
 /** Says whether a raw line is worth decoding; must be cheap and may have false positives. */
 export type LineFilter = (buf: Buffer, start: number, end: number) => boolean;
 
+/**
+ * Says, from a line's first bytes (at least `headBytes` of them), that the filter would drop the
+ * line whatever follows: a long line is then passed over without being kept in memory.
+ */
+export type HeadSkip = (buf: Buffer, start: number, end: number) => boolean;
+
+/** Bytes a HeadSkip is shown (fewer only when the line is shorter). */
+export const headBytes = 256;
+
 export type TailStatus = 'unchanged' | 'read' | 'rewritten' | 'missing' | 'unreadable' | 'not-a-file';
 
 export interface TailResult {
@@ -42,6 +51,8 @@ export interface TailResult {
 
 export interface TailOptions {
   filter?: LineFilter;
+  /** Must agree with `filter`: a line it skips is one the filter drops. */
+  skipHead?: HeadSkip;
   /** Longest line decoded (bytes); longer ones are skipped and counted. */
   maxLineBytes?: number;
   /** Read at most this many bytes now (the rest next time); for chunked cold scans. */
@@ -50,7 +61,8 @@ export interface TailOptions {
   onRestart?: () => void;
 }
 
-const chunkSize = 4 * 1024 * 1024;
+/** Small enough to stay in the processor's cache between the read and the parse of its lines. */
+const chunkSize = 512 * 1024;
 let sharedBuffer: Buffer | undefined;
 
 export function emptyCursor(): FileCursor {
@@ -133,6 +145,7 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
   }
   const maxLine = options.maxLineBytes ?? 64 * 1024 * 1024;
   const filter = options.filter;
+  const skipHead = options.skipHead;
   const end = options.budgetBytes !== undefined ? Math.min(st.size, start + options.budgetBytes) : st.size;
   const buf = (sharedBuffer ??= Buffer.allocUnsafe(chunkSize));
   let pos = start;
@@ -141,6 +154,8 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
   let pendingBytes = 0;
   let pendingStart = start;
   let oversizedLine = false;
+  /** The line being passed over was dropped by its head (a filtered line, not an oversized one). */
+  let skippedByHead = false;
   try {
     while (pos < end) {
       const want = Math.min(buf.length, end - pos);
@@ -152,7 +167,8 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
         const nl = buf.indexOf(10, lineStart);
         if (nl === -1 || nl >= n) break;
         if (pendingBytes > 0 || oversizedLine) {
-          if (!oversizedLine && pendingBytes + nl - lineStart <= maxLine) {
+          if (skippedByHead) result.filtered++;
+          else if (!oversizedLine && pendingBytes + nl - lineStart <= maxLine) {
             pending.push(Buffer.from(buf.subarray(lineStart, nl)));
             const whole = Buffer.concat(pending);
             if (!objectShaped(whole, 0, whole.length)) {
@@ -165,6 +181,7 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
           pending = [];
           pendingBytes = 0;
           oversizedLine = false;
+          skippedByHead = false;
         } else if (nl > lineStart) {
           if (nl - lineStart > maxLine) result.oversized++;
           else if (!objectShaped(buf, lineStart, nl)) {
@@ -178,10 +195,16 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
       }
       const consumedTo = pos + lineStart;
       if (lineStart < n) {
-        // The rest of this chunk is an unfinished line: keep it until its newline arrives.
-        if (pendingBytes === 0 && !oversizedLine) pendingStart = consumedTo;
+        // The rest of this chunk is an unfinished line: keep it until its newline arrives —
+        // unless its first bytes already say it is dropped: then pass over it, keeping nothing.
         const rest = n - lineStart;
-        if (!oversizedLine && pendingBytes + rest <= maxLine) {
+        if (pendingBytes === 0 && !oversizedLine) {
+          pendingStart = consumedTo;
+          if (skipHead && rest >= headBytes && skipHead(buf, lineStart, n)) oversizedLine = skippedByHead = true;
+        }
+        if (oversizedLine) {
+          // Passed over (oversized or dropped by its head) until its newline.
+        } else if (pendingBytes + rest <= maxLine) {
           pending.push(Buffer.from(buf.subarray(lineStart, n)));
           pendingBytes += rest;
         } else {

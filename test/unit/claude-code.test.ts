@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
-import { claudeLineFilter, isAttachmentHead } from '../../src/sources/claude-code/parse';
+import { claudeLineFilter, claudeLineSkippable, isAttachmentHead } from '../../src/sources/claude-code/parse';
+import { headBytes } from '../../src/sources/tail';
 import * as fs from 'node:fs';
 import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals } from '../helpers';
 
@@ -188,5 +189,34 @@ describe('the attachment head check', () => {
     assert.equal(head('{"parentUuid":"p","isSidechain":false,"message":{"attachment":{}}}'), false, 'nested');
     assert.equal(head('{"parentUuid":"p","isSidechain":false,"attach'), false, 'cut short');
     assert.equal(head('{"parentUuid":'), false);
+  });
+});
+
+describe('the head check for long lines', () => {
+  it('drops only what the full filter drops, whatever the line continues with', () => {
+    let skipped = 0;
+    let lines = 0;
+    for (const scenario of scenarios) {
+      for (const file of listJsonl(claudeFixture(scenario))) {
+        for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+          const buf = Buffer.from(line);
+          lines++;
+          // Every cut from headBytes on: a "skip" must hold for the whole line.
+          for (const cut of [headBytes, headBytes + 7, 1000, buf.length]) {
+            if (cut > buf.length) continue;
+            if (claudeLineSkippable(buf, 0, cut)) {
+              assert.equal(claudeLineFilter(buf, 0, buf.length), false, `${scenario}: ${line.slice(0, 100)}`);
+              skipped++;
+            }
+          }
+        }
+      }
+    }
+    assert.ok(skipped > 100 && lines > 300, `${skipped} of ${lines}`);
+    const head = (s: string): boolean => claudeLineSkippable(Buffer.from(s), 0, Buffer.byteLength(s));
+    assert.equal(head('{"type":"assis'), false, 'a type name cut short decides nothing');
+    assert.equal(head('{"type":"queue-operation","operation":"enqueue","content":"/cl'), false, 'a queue-operation may be /clear');
+    assert.equal(head('{"type":"assistant","message":{'), false);
+    assert.equal(head('{"type":"file-history-snapshot","snapshot":{'), true);
   });
 });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { emptyCursor, tailFile } from '../../src/sources/tail';
+import { emptyCursor, headBytes, tailFile } from '../../src/sources/tail';
 import { tempDir } from '../helpers';
 
 function collect(file: string, cursor = emptyCursor(), opts = {}): { lines: string[]; res: ReturnType<typeof tailFile> } {
@@ -90,5 +90,41 @@ describe('tailFile', () => {
     assert.deepEqual(first.lines, ['{"a":1}']);
     const second = collect(f, first.res.cursor);
     assert.deepEqual(second.lines, ['{"b":2}', '{"c":3}']);
+  });
+
+  it('passes over long lines its head says to drop, keeping nothing, and resumes at a cut one', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    const drop = `{"type":"drop","blob":"${'d'.repeat(3 * 1024 * 1024)}"}`;
+    const keep = `{"type":"keep","blob":"${'k'.repeat(3 * 1024 * 1024)}"}`;
+    let heads = 0;
+    const opts = {
+      filter: (b: Buffer, s: number, e: number) => b.subarray(s, Math.min(e, s + 20)).includes('keep'),
+      skipHead: (b: Buffer, s: number, e: number) => {
+        assert.ok(e - s >= headBytes, 'shown at least headBytes');
+        const skip = b.subarray(s, s + 20).includes('drop');
+        if (skip) heads++;
+        return skip;
+      },
+    };
+    fs.writeFileSync(f, `{"a":1}
+${drop}
+${keep}
+${drop.slice(0, 2_000_000)}`);
+    const first = collect(f, emptyCursor(), opts);
+    assert.deepEqual(first.lines.map((l) => l.length), [keep.length]);
+    assert.equal(first.res.filtered, 2, '{"a":1} and the dropped line');
+    assert.equal(heads, 2, 'both long dropped lines were passed over by their head');
+    const cutAt = 8 + drop.length + 1 + keep.length + 1;
+    assert.equal(first.res.cursor.offset, cutAt, 'the cut line is read again when it is finished');
+    fs.appendFileSync(f, `${drop.slice(2_000_000)}
+{"type":"keep","n":2}
+`);
+    const second = collect(f, first.res.cursor, opts);
+    assert.deepEqual(second.lines, ['{"type":"keep","n":2}']);
+    assert.equal(second.res.filtered, 1);
+    // Without the head check the same lines come out.
+    const plain = collect(f, emptyCursor(), { filter: opts.filter });
+    assert.deepEqual(plain.lines.map((l) => l.length), [keep.length, '{"type":"keep","n":2}'.length]);
   });
 });

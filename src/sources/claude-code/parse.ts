@@ -109,6 +109,21 @@ export function isAttachmentHead(buf: Buffer, start: number, end: number): boole
   return startsWithAt(buf, at, end, attachmentKey);
 }
 
+/**
+ * From a line's first bytes: a record `claudeLineFilter` drops whatever follows (a side record of
+ * a type we do not read, its name complete in the head; or an attachment). Lets the reader pass
+ * over long lines (snapshots, request shapes: tens of MB) without keeping them.
+ */
+export function claudeLineSkippable(buf: Buffer, start: number, end: number): boolean {
+  if (startsWithAt(buf, start, end, sideRecordPrefix)) {
+    const at = start + sideRecordPrefix.length;
+    const close = buf.indexOf(0x22, at);
+    if (close === -1 || close >= end) return false; // the type's name is cut short: undecided
+    return !startsWithAt(buf, at, end, queueOperation) && !wantedAt(buf, at, end);
+  }
+  return isAttachmentHead(buf, start, end);
+}
+
 export function claudeLineFilter(buf: Buffer, start: number, end: number): boolean {
   if (startsWithAt(buf, start, end, sideRecordPrefix)) {
     // A queue-operation matters only when it queues `/clear`.

@@ -9,7 +9,7 @@ import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, ty
 import { tailFile, type FileCursor } from '../tail';
 import { walkFiles } from '../walk';
 import { parseSpoolLine } from './connect-parse';
-import { claudeLineFilter, initialClaudeFileState, parseClaudeLine, type ClaudeFileState } from './parse';
+import { claudeLineFilter, claudeLineSkippable, initialClaudeFileState, parseClaudeLine, type ClaudeFileState } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
 const headBytes = 8 * 1024;
@@ -112,6 +112,7 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       };
       const tail = tailFile(file.path, cursor, onLine, {
         filter: spool ? undefined : claudeLineFilter,
+        skipHead: spool ? undefined : claudeLineSkippable,
         budgetBytes: options.budgetBytes,
         // Rewritten or replaced: the file's parser state starts afresh too.
         onRestart: () => {
