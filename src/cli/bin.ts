@@ -3,6 +3,7 @@
  * since the last identical report, it is printed from the warm cache without loading the engine
  * (dist/cli-main.js), which is required only when needed.
  */
+import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import type { runCli } from './main';
@@ -25,7 +26,11 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   // beside the index, or in Node's default temporary folder under --no-cache.
   const enableCompileCache = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
   try {
-    enableCompileCache?.(noCache ? undefined : path.join(cacheDir, 'code'));
+    if (enableCompileCache && !noCache) {
+      // Our folder first, user-only like everything in it (Node would make it world-readable).
+      fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      enableCompileCache(path.join(cacheDir, 'code'));
+    } else enableCompileCache?.();
   } catch {
     // Only a speed-up.
   }
