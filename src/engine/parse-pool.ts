@@ -84,10 +84,13 @@ export class ParsePool {
         if (m.type === 'done') p.resolve(m.results);
         else p.reject(new Error(m.error));
       });
-      w.on('error', (error) => {
+      // A helper that fails or ends leaves its files to the calling thread (never a hang).
+      const fail = (error: Error): void => {
         for (const [, p] of this.waiting) p.reject(error);
         this.waiting.clear();
-      });
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`parse helper ended (${code})`)));
       this.workers.push(w);
     }
   }
