@@ -5,7 +5,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineSettings } from './engine/worker-protocol';
-import { CommandId } from './vscode/commands';
+import { CommandId, panelViewType } from './vscode/commands';
+import type { PanelHost } from './vscode/panel-host';
+import type { panelScopeSchema } from './protocol/panel-messages';
 import { showSessions } from './vscode/commands/show-sessions';
 import { configSection, planSettings, readSettings, type Settings } from './vscode/config';
 import { exportReport, type ExportArgs } from './vscode/commands/export-report';
@@ -15,9 +17,7 @@ import { TaskManager } from './vscode/tasks';
 import { BudgetAlerts } from './vscode/budget-alerts';
 import { EngineClient, workerPathFor, type StatusMessage } from './vscode/engine-client';
 import { createLog, guard, guardResult } from './vscode/log';
-import { PanelHost, panelViewType } from './vscode/panel-host';
 import { StatusBar } from './vscode/status-bar';
-import { panelScopeSchema } from './protocol/panel-messages';
 
 /** What the extension exports (used by the integration tests; stable enough for other extensions). */
 export interface TaximeterApi {
@@ -32,6 +32,10 @@ export interface TaximeterApi {
   tasks: TaskManager;
   /** How long `activate` took (ms). */
   activationMs: number;
+  /** CPU time of this thread during activation (Node ≥ 22.19), when known. */
+  activationCpuMs: number | undefined;
+  /** Loading the code (evaluating the bundle) before activate(), when measured: wall and CPU ms. */
+  codeLoad: { ms: number; cpuMs: number | undefined } | undefined;
   /** Connect: where its files live, and the telemetry receiver when started. */
   connect: ConnectCommands;
 }
@@ -58,8 +62,38 @@ function engineSettings(s: Settings, context: vscode.ExtensionContext, tasks: Ta
   };
 }
 
+/** When the bundle started and ended running, and this thread's CPU time then (its banner and footer; undefined under tsc). */
+type LoadMark = [number, { user: number; system: number } | undefined];
+declare const __taximeterLoadStart: LoadMark | undefined;
+declare const __taximeterLoadEnd: LoadMark | undefined;
+/** Loading the code: evaluating the bundle (its modules' top level), before activate(): wall and CPU ms. */
+function codeLoad(): { ms: number; cpuMs: number | undefined } | undefined {
+  if (typeof __taximeterLoadStart === 'undefined' || typeof __taximeterLoadEnd === 'undefined') return undefined;
+  const [t0, c0] = __taximeterLoadStart;
+  const [t1, c1] = __taximeterLoadEnd;
+  return { ms: t1 - t0, cpuMs: c0 && c1 ? (c1.user + c1.system - c0.user - c0.system) / 1000 : undefined };
+}
+
+/**
+ * The panel's code (its host and the zod schemas of its messages) is loaded when a panel opens,
+ * not at activation: most sessions never open it, and loading it costs the extension host time.
+ */
+let loadedPanelHost: typeof PanelHost | undefined;
+async function panelModules(): Promise<{ PanelHost: typeof PanelHost; panelScopeSchema: typeof panelScopeSchema }> {
+  const [host, messages] = await Promise.all([import('./vscode/panel-host'), import('./protocol/panel-messages')]);
+  loadedPanelHost = host.PanelHost;
+  return { PanelHost: host.PanelHost, panelScopeSchema: messages.panelScopeSchema };
+}
+
+/** This thread's CPU time (ms), where Node can tell (`process.threadCpuUsage`, Node ≥ 22.19). */
+function threadCpuMs(): number | undefined {
+  const usage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage?.();
+  return usage ? (usage.user + usage.system) / 1000 : undefined;
+}
+
 export function activate(context: vscode.ExtensionContext): TaximeterApi {
   const activationStart = performance.now();
+  const cpuStart = threadCpuMs();
   const log = createLog();
   const statusBar = new StatusBar();
   const engine = new EngineClient(workerPathFor(context.extensionPath), log);
@@ -115,19 +149,20 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     vscode.commands.registerCommand(CommandId.showSessions, guard(log, CommandId.showSessions, () => showSessions(engine))),
     vscode.commands.registerCommand(
       CommandId.openPanel,
-      guard(log, CommandId.openPanel, (arg?: unknown) => {
+      guardResult(log, CommandId.openPanel, async (arg?: unknown) => {
+        const { PanelHost, panelScopeSchema } = await panelModules();
         // Optional deep link: { scope: { kind: 'today' } }.
         const scope = panelScopeSchema.safeParse((arg as { scope?: unknown } | undefined)?.scope);
         PanelHost.createOrShow(context, engine, log, scope.success ? scope.data : undefined);
       }),
     ),
     vscode.window.registerWebviewPanelSerializer(panelViewType, {
-      deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) => {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        const { PanelHost } = await panelModules();
         PanelHost.revive(panel, context, engine, log, state);
-        return Promise.resolve();
       },
     }),
-    { dispose: () => PanelHost.instance?.dispose() },
+    { dispose: () => loadedPanelHost?.instance?.dispose() },
     vscode.commands.registerCommand(
       CommandId.refresh,
       guard(log, CommandId.refresh, () => engine.refresh()),
@@ -145,7 +180,10 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
   engine.start(engineSettings(readSettings(log), context, tasks));
   void tasks.reloadAsync().catch((error: unknown) => log.warn(`tasks: ${String(error)}`));
   const activationMs = performance.now() - activationStart;
-  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  // The thread's own CPU time too: on a busy machine the wall time also holds the waits for a core.
+  const activationCpuMs = cpuStart !== undefined ? (threadCpuMs() ?? cpuStart) - cpuStart : undefined;
+  const load = codeLoad();
+  log.info(`activated in ${activationMs.toFixed(1)} ms${activationCpuMs !== undefined ? ` (${activationCpuMs.toFixed(1)} ms of CPU)` : ''}${load ? `; loading the code took ${load.ms.toFixed(1)} ms` : ''}`);
 
   return {
     statusText: () => statusBar.text,
@@ -163,9 +201,11 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
       });
     },
     engine,
-    panel: () => PanelHost.instance,
+    panel: () => loadedPanelHost?.instance,
     tasks,
     activationMs,
+    activationCpuMs,
+    codeLoad: load,
     connect,
   };
 }

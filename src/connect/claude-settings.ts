@@ -13,7 +13,7 @@
  *   its entries was altered, or the file no longer parses.
  */
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type FormattingOptions, type Node, type ParseError } from 'jsonc-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HookEvent } from './hook-events';
 
 /** The parts of settings.json Connect edits, as the client reads them; everything else passes untouched. */

@@ -10,7 +10,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../engine/atomic';
 import { planClaudeConnect, planClaudeDisconnect, type ClaudeConnectSpec, type ClaudeConnectUndo } from './claude-settings';
 import { planCodexConnect, planCodexDisconnect, type CodexConnectUndo } from './codex-config';

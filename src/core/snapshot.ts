@@ -2,7 +2,7 @@
  * The meter as plain data, for the persisted index. Compact (arrays, interned model names) and
  * versioned; prices are NOT stored: they are recomputed on restore from the current price book.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Meter, type RequestRecord } from './meter';
 import type { PriceBook } from './pricing';
 import { agentIds, type AgentId, type CompactionEvent, type TokenCounts } from './usage';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkSnapshot, type MeterSnapshot } from '../core/snapshot';
 import { agentIds } from '../core/usage';
 import { writeFileAtomic } from './atomic';

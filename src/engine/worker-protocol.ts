@@ -2,22 +2,16 @@
  * Messages between the extension host (main thread) and the scanner worker. Both sides compile
  * against this file; the worker validates what it receives with zod.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Report } from '../core/report';
 import type { StatusSummary } from '../core/status';
 import { planIds } from '../core/plans';
 import { agentIds } from '../core/usage';
 import { panelScopeSchema } from '../protocol/panel-messages';
-import type { EngineHealth, ScanProgress } from './engine';
+import { priceOverrideSchema } from '../protocol/price-override';
 
-export const priceOverrideSchema = z.object({
-  model: z.string().min(1).max(200),
-  input: z.number().nonnegative().max(10_000),
-  output: z.number().nonnegative().max(10_000),
-  cacheWrite5m: z.number().nonnegative().max(10_000).optional(),
-  cacheWrite1h: z.number().nonnegative().max(10_000).optional(),
-  cacheRead: z.number().nonnegative().max(10_000).optional(),
-});
+export { priceOverrideSchema };
+import type { EngineHealth, ScanProgress } from './engine';
 
 const taskRecordSchema = z.object({
   id: z.string(),

@@ -3,7 +3,7 @@
  * against. Webview → host messages are intents (imperative); host → webview messages are facts.
  * Both directions are validated with zod on arrival; invalid messages are logged and dropped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PanelScope, PanelState } from '../core/panel-state';
 
 const finite = z.number().refine(Number.isFinite, 'finite');

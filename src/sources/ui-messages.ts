@@ -17,7 +17,7 @@
  *   estimated); `sliding_window_truncation` drops context without a call; Cline 4.x reports its
  *   compaction as a `compaction` row (`status: "completed"`, token counts estimated by Cline).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AgentId, CompactionEvent, MeterEvent, TokenCounts } from '../core/usage';
 import { tokenCountSchema } from './claude-code/schema';
 import { promptLabel } from './outcome';

@@ -19,3 +19,6 @@ export const CommandId = {
   stopTelemetryReceiver: 'taximeter.stopTelemetryReceiver',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
+
+/** The cost panel's webview type (package.json `onWebviewPanel:` activation). */
+export const panelViewType = 'taximeter.costPanel';

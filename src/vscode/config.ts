@@ -3,9 +3,9 @@
  * package.json. A bad value falls back to its default and is logged, never thrown.
  */
 import * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultSessionHourRate, planIds, type PlanSettings } from '../core/plans';
-import { priceOverrideSchema } from '../engine/worker-protocol';
+import { priceOverrideSchema } from '../protocol/price-override';
 
 export const configSection = 'taximeter';
 

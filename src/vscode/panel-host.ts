@@ -7,12 +7,13 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { PanelScope, PanelState } from '../core/panel-state';
 import { fromPanelSchema, panelPersistedSchema, type FromPanel, type ToPanel } from '../protocol/panel-messages';
-import { CommandId } from './commands';
+import { CommandId, panelViewType } from './commands';
+
+export { panelViewType };
 import type { EngineClient } from './engine-client';
 import { describe, type Log } from './log';
 import { panelHtml } from './panel-html';
 
-export const panelViewType = 'taximeter.costPanel';
 const minIntervalMs = 250;
 
 export class PanelHost implements vscode.Disposable {

@@ -27,7 +27,7 @@ async function one(label: string, claudeDir: string, appendTo: string, added?: s
   });
   const r = JSON.parse(fs.readFileSync(path.join(out, 'live.json'), 'utf8')) as Record<string, number>;
   console.log(
-    `  ${label.padEnd(22)} activation ${r.activationMs?.toFixed(1)} ms; ${added ? 'cold scan of the added folder' : 'first scan'} ${((r.scanMs ?? 0) / 1000).toFixed(1)} s, longest event-loop block of the extension host during it ${r.maxBlockMs?.toFixed(1)} ms (p99 ${r.p99BlockMs?.toFixed(1)} ms, ${r.blocksOver50} blocks over 50 ms; Taximeter's own longest handler ${r.handlerMs?.toFixed(1)} ms); append → status bar p50 ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms (n=${r.n})`,
+    `  ${label.padEnd(22)} activation ${r.activationMs?.toFixed(1)} ms${r.activationCpuMs !== undefined ? ` (CPU ${r.activationCpuMs.toFixed(1)} ms)` : ''}${r.codeLoadMs !== undefined ? ` + loading the code ${r.codeLoadMs.toFixed(1)} ms${r.codeLoadCpuMs !== undefined ? ` (CPU ${r.codeLoadCpuMs.toFixed(1)} ms)` : ''}` : ''}; ${added ? 'cold scan of the added folder' : 'first scan'} ${((r.scanMs ?? 0) / 1000).toFixed(1)} s, longest event-loop block of the extension host during it ${r.maxBlockMs?.toFixed(1)} ms (p99 ${r.p99BlockMs?.toFixed(1)} ms, ${r.blocksOver50} blocks over 50 ms; Taximeter's own longest handler ${r.handlerMs?.toFixed(1)} ms); append → status bar p50 ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms (n=${r.n})`,
   );
 }
 

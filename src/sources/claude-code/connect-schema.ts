@@ -4,7 +4,7 @@
  * payloads as the client sends them, and the telemetry records the receiver keeps. Only the fields
  * Taximeter uses are named; unknown fields pass, a bad optional part is dropped, not the line.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const count = z.number().int().nonnegative();
 const finite = z.number().finite();

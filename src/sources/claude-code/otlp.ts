@@ -8,7 +8,7 @@
  * Numbers arrive as `intValue` (a number or a decimal string), `doubleValue` or, for `compaction`,
  * `stringValue`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { otelRecordSchema, type OtelRecord } from './connect-schema';
 
 const anyValueSchema = z

@@ -2,7 +2,7 @@
  * Zod schemas for the Claude Code transcript records we read (../shared/formats/claude-code.md).
  * Only the fields we use are declared; everything else is ignored. Types come from the schemas.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A token count: a non-negative integer below 10^10. Strings, negatives and absurd values are rejected. */
 export const tokenCountSchema = z.number().int().nonnegative().max(1e10);

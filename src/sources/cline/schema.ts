@@ -3,7 +3,7 @@
  * `task_metadata.json` (which model was active when), `state/taskHistory.json` (the task's
  * folder), and the 4.x SDK session manifest and messages. Only the fields we use.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { tokenCountSchema } from '../claude-code/schema';
 
 export const taskMetadataSchema = z.object({

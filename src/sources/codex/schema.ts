@@ -2,7 +2,7 @@
  * Zod schemas for the Codex CLI rollout records we read (../shared/formats/other-agents.md §1).
  * Only the fields we use are declared; everything else is ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { tokenCountSchema } from '../claude-code/schema';
 
 const optionalCount = tokenCountSchema.optional().nullable();

@@ -3,7 +3,7 @@
  * message (upserted by `id`), `$set` (metadata, or a full replacement of the message list) and
  * `$rewindTo`. Only the fields we use are declared.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { tokenCountSchema } from '../claude-code/schema';
 
 const optionalCount = tokenCountSchema.optional().nullable();

@@ -2,7 +2,7 @@
  * Zod schemas for the OpenCode rows we read: `session` columns, and the JSON `data` column of
  * `message` and `part` (../shared/formats/other-agents.md §5). Only the fields we use.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { tokenCountSchema } from '../claude-code/schema';
 
 export const sessionRowSchema = z.object({

@@ -3,7 +3,7 @@
  * the per-task `history_item.json` and the `tasks/_index.json` cache, for the task's folder and
  * its place among subtasks. Only the fields we use.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const historyItemSchema = z.object({
   id: z.string().min(1).max(200),

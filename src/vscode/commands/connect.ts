@@ -6,11 +6,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { detectClaudeVersion } from '../../connect/claude-version';
 import { supportedHookEvents } from '../../connect/hook-events';
-import { connectClaude, connectCodex, connectedFiles, disconnect, previewClaudeConnect, previewCodexConnect, type Outcome } from '../../connect/installer';
+import type { Outcome } from '../../connect/installer';
 import { connectLayout, spoolFiles, type ConnectLayout } from '../../connect/layout';
-import { OtlpReceiver } from '../../connect/otlp-receiver';
+import type { OtlpReceiver } from '../../connect/otlp-receiver';
 import { claudeConfigRoots } from '../../sources/claude-code/paths';
 import type { Log } from '../log';
 
@@ -27,6 +26,14 @@ export interface ConnectArgs {
 }
 
 const previewScheme = 'taximeter-preview';
+
+/**
+ * The installer (settings editing, jsonc), the version probe (child processes) and the receiver
+ * (http, zlib) are loaded on first use: nothing of Connect runs, or costs loading time, until asked.
+ */
+const installer = () => import('../../connect/installer');
+const claudeVersion = () => import('../../connect/claude-version');
+const otlpReceiver = () => import('../../connect/otlp-receiver');
 
 class PreviewDocuments implements vscode.TextDocumentContentProvider {
   private readonly docs = new Map<string, string>();
@@ -123,6 +130,7 @@ export class ConnectCommands implements vscode.Disposable {
     if (!this.supported()) return undefined;
     const file = await this.chooseClaudeFile(args);
     if (!file) return undefined;
+    const [{ detectClaudeVersion }, { previewClaudeConnect, connectClaude }] = await Promise.all([claudeVersion(), installer()]);
     const detected = detectClaudeVersion({ executables: [args.claudeExecutable ?? 'claude'], configRoots: claudeConfigRoots() });
     const events = supportedHookEvents(detected.version);
     const preview = previewClaudeConnect(this.layout, file, events);
@@ -145,7 +153,8 @@ export class ConnectCommands implements vscode.Disposable {
     return o;
   }
 
-  disconnectClaudeCode(args: { file?: string } = {}): Outcome[] {
+  async disconnectClaudeCode(args: { file?: string } = {}): Promise<Outcome[]> {
+    const { connectedFiles, disconnect } = await installer();
     const records = connectedFiles(this.layout, 'claude-settings');
     if (records.length === 0) {
       void vscode.window.showInformationMessage('Taximeter: Claude Code is not connected.');
@@ -159,6 +168,7 @@ export class ConnectCommands implements vscode.Disposable {
   async connectCodex(args: { file?: string; assumeYes?: boolean } = {}): Promise<Outcome | undefined> {
     if (!this.supported()) return undefined;
     const file = args.file ?? codexConfig();
+    const { previewCodexConnect, connectCodex } = await installer();
     const preview = previewCodexConnect(this.layout, file);
     if (!preview.ok) {
       const o: Outcome = { ok: false, file: preview.file, message: preview.message };
@@ -173,7 +183,8 @@ export class ConnectCommands implements vscode.Disposable {
     return o;
   }
 
-  disconnectCodex(args: { file?: string } = {}): Outcome[] {
+  async disconnectCodex(args: { file?: string } = {}): Promise<Outcome[]> {
+    const { connectedFiles, disconnect } = await installer();
     if (connectedFiles(this.layout, 'codex-config').length === 0) {
       void vscode.window.showInformationMessage('Taximeter: Codex CLI is not connected.');
       return [];
@@ -187,6 +198,7 @@ export class ConnectCommands implements vscode.Disposable {
   async startTelemetryReceiver(args: { quiet?: boolean } = {}): Promise<{ port: number; endpoint: string; env: Record<string, string> }> {
     if (!this.receiverInstance) {
       const last = this.context.globalState.get<{ port?: number; token?: string }>('taximeter.telemetryReceiver') ?? {};
+      const { OtlpReceiver } = await otlpReceiver();
       this.receiverInstance = await OtlpReceiver.start({ spoolFile: path.join(this.layout.spool, spoolFiles.otel), port: last.port, token: last.token, log: (m) => this.log.warn(m) });
       await this.context.globalState.update('taximeter.telemetryReceiver', { port: this.receiverInstance.port, token: this.receiverInstance.token });
       this.log.info(`telemetry receiver listening on 127.0.0.1:${this.receiverInstance.port}`);

@@ -107,6 +107,9 @@ describe('live benchmark', function () {
       JSON.stringify({
         mode,
         activationMs: a.activationMs,
+        activationCpuMs: a.activationCpuMs,
+        codeLoadMs: a.codeLoad?.ms,
+        codeLoadCpuMs: a.codeLoad?.cpuMs,
         handlerMs: a.engine.longestHandlerMs,
         scanMs,
         maxBlockMs: h.max / 1e6,
