@@ -78,11 +78,16 @@ function codeLoad(): { ms: number; cpuMs: number | undefined } | undefined {
  * The panel's code (its host and the zod schemas of its messages) is loaded when a panel opens,
  * not at activation: most sessions never open it, and loading it costs the extension host time.
  */
-let loadedPanelHost: typeof PanelHost | undefined;
-async function panelModules(): Promise<{ PanelHost: typeof PanelHost; panelScopeSchema: typeof panelScopeSchema }> {
-  const [host, messages] = await Promise.all([import('./vscode/panel-host'), import('./protocol/panel-messages')]);
-  loadedPanelHost = host.PanelHost;
-  return { PanelHost: host.PanelHost, panelScopeSchema: messages.panelScopeSchema };
+function lazyPanel(): { load: () => Promise<{ PanelHost: typeof PanelHost; panelScopeSchema: typeof panelScopeSchema }>; loaded: () => typeof PanelHost | undefined } {
+  let host: typeof PanelHost | undefined;
+  return {
+    async load() {
+      const [h, messages] = await Promise.all([import('./vscode/panel-host'), import('./protocol/panel-messages')]);
+      host = h.PanelHost;
+      return { PanelHost: h.PanelHost, panelScopeSchema: messages.panelScopeSchema };
+    },
+    loaded: () => host,
+  };
 }
 
 /** This thread's CPU time (ms), where Node can tell (`process.threadCpuUsage`, Node ≥ 22.19). */
@@ -94,6 +99,7 @@ function threadCpuMs(): number | undefined {
 export function activate(context: vscode.ExtensionContext): TaximeterApi {
   const activationStart = performance.now();
   const cpuStart = threadCpuMs();
+  const panels = lazyPanel();
   const log = createLog();
   const statusBar = new StatusBar();
   const engine = new EngineClient(workerPathFor(context.extensionPath), log);
@@ -150,7 +156,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     vscode.commands.registerCommand(
       CommandId.openPanel,
       guardResult(log, CommandId.openPanel, async (arg?: unknown) => {
-        const { PanelHost, panelScopeSchema } = await panelModules();
+        const { PanelHost, panelScopeSchema } = await panels.load();
         // Optional deep link: { scope: { kind: 'today' } }.
         const scope = panelScopeSchema.safeParse((arg as { scope?: unknown } | undefined)?.scope);
         PanelHost.createOrShow(context, engine, log, scope.success ? scope.data : undefined);
@@ -158,11 +164,11 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
     ),
     vscode.window.registerWebviewPanelSerializer(panelViewType, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
-        const { PanelHost } = await panelModules();
+        const { PanelHost } = await panels.load();
         PanelHost.revive(panel, context, engine, log, state);
       },
     }),
-    { dispose: () => loadedPanelHost?.instance?.dispose() },
+    { dispose: () => panels.loaded()?.instance?.dispose() },
     vscode.commands.registerCommand(
       CommandId.refresh,
       guard(log, CommandId.refresh, () => engine.refresh()),
@@ -201,7 +207,7 @@ export function activate(context: vscode.ExtensionContext): TaximeterApi {
       });
     },
     engine,
-    panel: () => loadedPanelHost?.instance,
+    panel: () => panels.loaded()?.instance,
     tasks,
     activationMs,
     activationCpuMs,
