@@ -40,13 +40,18 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function series(label, cmd, args, env = {}, n = runs) {
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(measure(cmd, args, env));
+/** Print one command's runs: median wall, peak memory. */
+function summarise(label, out) {
   const wall = median(out.map((o) => o.wall));
   const rss = Math.max(...out.map((o) => o.rssMB));
   console.log(`  ${label.padEnd(44)} ${wall.toFixed(2).padStart(7)} s   peak ${rss.toFixed(0).padStart(5)} MB   (runs: ${out.map((o) => o.wall.toFixed(2)).join(', ')})`);
   return { wall, rss, stdout: out[out.length - 1].stdout };
+}
+
+function series(label, cmd, args, env = {}, n = runs) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(measure(cmd, args, env));
+  return summarise(label, out);
 }
 
 function ensureCcusage(version) {
@@ -84,14 +89,8 @@ function paired(labelA, a, labelB, b, n) {
     ra.push(measure(...a));
     rb.push(measure(...b));
   }
-  const show = (label, rs) => {
-    const wall = median(rs.map((o) => o.wall));
-    const rss = Math.max(...rs.map((o) => o.rssMB));
-    console.log(`  ${label.padEnd(44)} ${wall.toFixed(2).padStart(7)} s   peak ${rss.toFixed(0).padStart(5)} MB   (runs: ${rs.map((o) => o.wall.toFixed(2)).join(', ')})`);
-    return { wall, rss, stdout: rs[rs.length - 1].stdout };
-  };
-  const A = show(labelA, ra);
-  const B = show(labelB, rb);
+  const A = summarise(labelA, ra);
+  const B = summarise(labelB, rb);
   return { A, B, pairRatio: median(ra.map((x, i) => x.wall / rb[i].wall)) };
 }
 

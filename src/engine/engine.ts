@@ -216,63 +216,51 @@ export class Engine {
   }
 
   /**
-   * The same as `scan`, with unread files parsed on helper threads too (cold scans of big
-   * histories). Results are folded in file order, batch by batch, so memory stays bounded.
+   * The same as `scan`, for a cold scan of a big history (the CLI): each file is folded as soon as
+   * it is read, and from 4 cores helper threads read files too. Helpers' results are held until
+   * folded, so their work goes in batches of ~1 GB of files.
    */
-  async scanParallel(
-    onProgress?: (p: ScanProgress) => void,
-    yieldBetweenBatches?: () => Promise<void>,
-    thresholdBytes = parallelThresholdBytes,
-  ): Promise<{ changed: boolean; files: number }> {
+  async scanParallel(thresholdBytes = parallelThresholdBytes): Promise<{ changed: boolean; files: number }> {
     const helpers = this.config.parseThreads ?? defaultParseHelpers();
     // A first scan: start the helpers now, so that they are ready when discovery ends.
     let pool = helpers > 0 && this.files.size === 0 ? new ParsePool(parseWorkerPath(), helpers) : undefined;
     try {
       const fresh = this.discover();
       const freshSet = new Set(fresh);
-      const known = [...this.files.values()].filter((e) => !freshSet.has(e));
       let changed = false;
-      let filesDone = 0;
-      let bytesDone = 0;
-      const total = this.files.size;
-      for (const entry of known) {
-        if (this.readEntry(entry)) changed = true;
-        filesDone++;
-      }
+      for (const entry of this.files.values()) if (!freshSet.has(entry) && this.readEntry(entry)) changed = true;
+      // Without helpers nothing is held: one pass over every new file, no sizes needed.
       const sizes = new Map<FileEntry, number>();
-      let freshBytes = 0;
-      for (const e of fresh) {
-        let size = 0;
-        try {
-          size = fs.statSync(e.file.path).size;
-        } catch {
-          size = 0;
+      if (helpers > 0) {
+        let freshBytes = 0;
+        for (const e of fresh) {
+          let size = 0;
+          try {
+            size = fs.statSync(e.file.path).size;
+          } catch {
+            size = 0;
+          }
+          sizes.set(e, size);
+          freshBytes += size;
         }
-        sizes.set(e, size);
-        freshBytes += size;
+        if (freshBytes < thresholdBytes) {
+          pool?.dispose();
+          pool = undefined;
+        } else pool ??= new ParsePool(parseWorkerPath(), helpers);
       }
-      if (freshBytes < thresholdBytes) {
-        pool?.dispose();
-        pool = undefined;
-      } else if (!pool && helpers > 0) pool = new ParsePool(parseWorkerPath(), helpers);
       let i = 0;
       while (i < fresh.length) {
-        // One batch: up to ~1 GB of files, shared among this thread and the helpers.
         const batch: FileEntry[] = [];
         let batchBytes = 0;
-        while (i < fresh.length && (batch.length === 0 || batchBytes < batchBytesLimit)) {
+        while (i < fresh.length && (!pool || batch.length === 0 || batchBytes < batchBytesLimit)) {
           const e = fresh[i++];
           if (!e) break;
           batch.push(e);
           batchBytes += sizes.get(e) ?? 0;
         }
         if (await this.readAndFold(batch, pool)) changed = true;
-        filesDone += batch.length;
-        for (const e of batch) bytesDone += sizes.get(e) ?? 0;
-        onProgress?.({ filesDone, filesTotal: total, bytesDone });
-        if (yieldBetweenBatches) await yieldBetweenBatches();
       }
-      return { changed, files: total };
+      return { changed, files: this.files.size };
     } finally {
       pool?.dispose();
     }

@@ -47,25 +47,33 @@ export interface ClaudeRun {
 }
 
 /** Run `claude` headless in `cwd`, writing transcripts under `configDir`. */
-export function runClaude(bin: string, args: string[], opts: { cwd: string; configDir: string; home: string; port: number; env?: Record<string, string>; unsetEnv?: string[] }): Promise<ClaudeRun> {
+export async function runClaude(bin: string, args: string[], opts: { cwd: string; configDir: string; home: string; port: number; env?: Record<string, string>; unsetEnv?: string[] }): Promise<ClaudeRun> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: opts.home,
+    CLAUDE_CONFIG_DIR: opts.configDir,
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${opts.port}`,
+    ANTHROPIC_API_KEY: 'dummy-key-for-lab-0000000000',
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    ...opts.env,
+  };
+  for (const k of opts.unsetEnv ?? []) delete env[k];
+  const run = await spawnHeadless(bin, [...args, '--allowedTools', 'Bash Read Write Edit Agent'], opts.cwd, env);
+  let result: ClaudeRun['result'];
+  try {
+    result = JSON.parse(run.stdout) as ClaudeRun['result'];
+  } catch {
+    result = undefined;
+  }
+  return { code: run.code, stdout: run.stdout, stderr: run.stderr, result };
+}
+
+/** Run a CLI with stdin closed and its output collected; killed after 120 s. */
+function spawnHeadless(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HOME: opts.home,
-      CLAUDE_CONFIG_DIR: opts.configDir,
-      ANTHROPIC_BASE_URL: `http://127.0.0.1:${opts.port}`,
-      ANTHROPIC_API_KEY: 'dummy-key-for-lab-0000000000',
-      DISABLE_TELEMETRY: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      DISABLE_AUTOUPDATER: '1',
-      ...opts.env,
-    };
-    for (const k of opts.unsetEnv ?? []) delete env[k];
-    const child = spawn(bin, [...args, '--allowedTools', 'Bash Read Write Edit Agent'], {
-      cwd: opts.cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -73,13 +81,7 @@ export function runClaude(bin: string, args: string[], opts: { cwd: string; conf
     const timer = setTimeout(() => child.kill(), 120_000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      let result: ClaudeRun['result'];
-      try {
-        result = JSON.parse(stdout) as ClaudeRun['result'];
-      } catch {
-        result = undefined;
-      }
-      resolve({ code: code ?? 1, stdout, stderr, result });
+      resolve({ code: code ?? 1, stdout, stderr });
     });
   });
 }
@@ -133,17 +135,7 @@ export interface CliRun {
 }
 
 /** Run an agent CLI headless (stdin closed, 120 s at most). */
-export function runAgentCli(bin: string, args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill(), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr, endedAt: Date.now() });
-    });
-  });
+export async function runAgentCli(bin: string, args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
+  const run = await spawnHeadless(bin, args, opts.cwd, { ...process.env, ...opts.env });
+  return { ...run, endedAt: Date.now() };
 }

@@ -77,7 +77,7 @@ describe('parallel cold scan', () => {
     seq.scan();
     const par = new Engine({ ...config(root, tempDir()), cacheDir: undefined, parseThreads: 1 });
     // Helpers are used from 48 MB of new files; a threshold of 0 forces one here.
-    await par.scanParallel(undefined, undefined, 0);
+    await par.scanParallel(0);
     assert.deepEqual(report(par), report(seq));
   });
 });
