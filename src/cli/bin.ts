@@ -20,8 +20,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 const noCache = argv.includes('--no-cache');
+const terminal = process.stdout.isTTY === true;
 const cacheDir = cacheDirOf(argv, env);
-if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env, build)))) {
+if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env, build, terminal)))) {
   // The engine's compiled code is cached (Node ≥ 22.1; NODE_DISABLE_COMPILE_CACHE=1 turns it off):
   // beside the index, or in Node's default temporary folder under --no-cache.
   const enableCompileCache = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
@@ -37,7 +38,7 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const main = require(path.join(__dirname, 'cli-main.js')) as { runCli: typeof runCli };
   main
-    .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, argvForCache: argv })
+    .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv })
     .then(
       (code) => {
         process.exitCode = code;

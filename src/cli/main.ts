@@ -28,7 +28,9 @@ const usage = `Usage: taximeter report [options]
        taximeter export --format md|csv|json --by task|turn|session|branch|day [options] [--out FILE]
 
 Options:
-  --json                 machine-readable output (schema in the README)
+  --json                 machine-readable output (schema in the README); indented on a terminal,
+                         one line when piped (smaller, faster)
+  --pretty               indent the JSON even when piped
   --claude-dir DIR       read this Claude Code config folder (repeatable; default: $CLAUDE_CONFIG_DIR or ~/.claude, ~/.config/claude)
   --since DATE           from this local day (YYYY-MM-DD or YYYYMMDD)
   --until DATE           up to and including this local day
@@ -55,6 +57,7 @@ Environment:
   TAXIMETER_CACHE_DIR     the index's folder
   TAXIMETER_PARSE_THREADS helper threads for a cold scan (default: one per core beyond the first, from 4 cores)
   TAXIMETER_DEBUG=1       list the lines that could not be read
+  TAXIMETER_TIMING=1      print where the time went (milliseconds per phase) to stderr
 `;
 
 export interface CliIo {
@@ -62,6 +65,8 @@ export interface CliIo {
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   now?: number;
+  /** Output goes to a terminal: JSON is indented (bin.ts: stdout is a TTY). */
+  terminal?: boolean;
   /** The raw arguments, when the caller keeps a warm cache keyed by them (bin.ts). */
   argvForCache?: readonly string[];
 }
@@ -78,6 +83,7 @@ interface Args {
   planFee?: number;
   sessionHourRate: number;
   json: boolean;
+  pretty: boolean;
   claudeDirs: string[];
   since?: string;
   until?: string;
@@ -95,6 +101,7 @@ function parseArgs(argv: readonly string[]): Args {
   const a: Args = {
     command: '',
     json: false,
+    pretty: false,
     claudeDirs: [],
     by: 'session',
     agents: [],
@@ -123,6 +130,7 @@ function parseArgs(argv: readonly string[]): Args {
     }
     switch (arg) {
       case '--json': a.json = true; break;
+      case '--pretty': a.pretty = true; break;
       case '--claude-dir': a.claudeDirs.push(value(arg)); break;
       case '--since': a.since = value(arg); break;
       case '--until': a.until = value(arg); break;
@@ -240,7 +248,22 @@ function humanReport(r: Report): string {
   return lines.join('\n');
 }
 
+/** Milliseconds per phase, since the process started (TAXIMETER_TIMING=1). */
+class Phases {
+  private last = performance.now();
+  private readonly parts: string[] = [`start ${this.last.toFixed(0)}`];
+  mark(name: string): void {
+    const now = performance.now();
+    this.parts.push(`${name} ${(now - this.last).toFixed(0)}`);
+    this.last = now;
+  }
+  toString(): string {
+    return `timing (ms): ${this.parts.join(', ')}, total ${performance.now().toFixed(0)}\n`;
+  }
+}
+
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const phases = io.env.TAXIMETER_TIMING ? new Phases() : undefined;
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -295,11 +318,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   // Folders are snapshot before the scan: anything created during it invalidates the warm cache.
   const dirs = cacheDir && args.command === 'report' ? snapshotDirs(engine.roots().flatMap((r) => r.roots)) : [];
   await engine.scanParallel();
+  phases?.mark('scan');
   try {
     engine.saveIndex();
   } catch (error: unknown) {
     io.err(`warning: could not save the index: ${String(error)}\n`);
   }
+  phases?.mark('index');
   const health = engine.health();
   const bad = Object.values(health.byAgent).reduce((n, h) => n + (h ? h.malformed + h.rejected : 0), 0);
   if (bad > 0) io.err(`note: ${bad} line(s) could not be read and were skipped (TAXIMETER_DEBUG=1 lists them)\n`);
@@ -327,14 +352,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   const report = buildReport(engine.meter, { range, by: args.by, idleMs: engine.idleMs, calendar, agents, now: io.now, plan, sessionHourRate: args.sessionHourRate });
-  const output = args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`;
+  phases?.mark('report');
+  const output = args.json ? `${JSON.stringify(report, null, args.pretty || io.terminal ? 2 : undefined)}\n` : `${humanReport(report)}\n`;
+  phases?.mark('format');
   io.out(output);
+  phases?.mark('write');
   if (cacheDir && io.argvForCache) {
     try {
-      writeWarm(cacheDir, warmKey(io.argvForCache, io.env, cliBuild), engine.fileStates(), dirs, output, writeFileAtomic);
+      writeWarm(cacheDir, warmKey(io.argvForCache, io.env, cliBuild, io.terminal ?? false), engine.fileStates(), dirs, output, writeFileAtomic);
     } catch (error: unknown) {
       io.err(`warning: could not save the report cache: ${String(error)}\n`);
     }
   }
+  if (phases) io.err(phases.toString());
   return 0;
 }

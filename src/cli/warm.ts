@@ -57,10 +57,11 @@ export function zoneFingerprint(env: NodeJS.ProcessEnv): string {
 }
 
 /** What decides the output: the arguments and the environment the engine reads. */
-export function warmKey(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): string {
+export function warmKey(argv: readonly string[], env: NodeJS.ProcessEnv, version: string, terminal: boolean): string {
   const tz = zoneFingerprint(env);
   const agentVars = ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'APPDATA', 'CLINE_DATA_DIR', 'CLINE_DIR', 'CLINE_SESSION_DATA_DIR', 'HOME', 'USERPROFILE'];
-  return JSON.stringify([version, argv, ...agentVars.map((v) => env[v] ?? ''), tz]);
+  // The output's layout depends on whether it goes to a terminal (indented JSON) or not.
+  return JSON.stringify([version, argv, terminal, ...agentVars.map((v) => env[v] ?? ''), tz]);
 }
 
 /** Folders under the roots (bounded depth) with their mtimes, taken BEFORE a scan. */

@@ -61,11 +61,12 @@ export class RollupBuilder {
   private readonly unpricedModels = new Set<string>();
   private readonly agents = new Set<AgentId>();
   private readonly sessions = new Set<string>();
+  /** The session added last: its items come one after another. */
+  private lastSession: string | undefined;
 
   addItem(it: CostedItem, sessionKey: string, agent: AgentId): void {
     const r = this.r;
-    this.sessions.add(sessionKey);
-    this.agents.add(agent);
+    if (sessionKey !== this.lastSession) this.addSession(sessionKey, agent);
     if (Number.isNaN(r.first) || it.ts < r.first) r.first = it.ts;
     if (Number.isNaN(r.last) || it.ts > r.last) r.last = it.ts;
     let m = this.models.get(it.model);
@@ -109,6 +110,7 @@ export class RollupBuilder {
   addSession(sessionKey: string, agent: AgentId): void {
     this.sessions.add(sessionKey);
     this.agents.add(agent);
+    this.lastSession = sessionKey;
   }
 
   build(): Rollup {

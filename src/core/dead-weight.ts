@@ -257,8 +257,11 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
   let prevTs = NaN;
   let prevWas1h = false;
   const afterReset = new Set<number>();
+  // The first request after each compaction (both in time order: one pass).
+  let ri = 0;
   for (const c of compactions) {
-    const next = requests.find((r) => r.ts > c.timestamp);
+    while (ri < requests.length && (requests[ri]?.ts ?? Infinity) <= c.timestamp) ri++;
+    const next = requests[ri];
     if (next) afterReset.add(next.ts);
   }
   if (s?.startedWithClear && requests[0]) afterReset.add(requests[0].ts);

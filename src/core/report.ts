@@ -118,7 +118,8 @@ export function reportTokens(t: TokenCounts): ReportTokens {
   };
 }
 
-const round = (n: number, digits = 10): number => Number(n.toFixed(digits));
+/** `n` to `digits` decimals (whole numbers, most figures, as they are). */
+const round = (n: number, digits = 10): number => (Number.isInteger(n) ? n : Number(n.toFixed(digits)));
 
 export interface PriceContext {
   sessionHourRate: number;
@@ -203,11 +204,12 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
   };
   const sessions: ReportSession[] = [];
   const deadParts: DeadWeight[] = [];
+  const whole = range.from === -Infinity && range.to === Infinity;
   for (const v of views) {
     const r = clipSession(meter, v, range, idleMs);
     const dwAll = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });
-    const inRange = dwAll.events.filter((e) => e.at >= range.from && e.at < range.to);
-    const dw = sumDeadWeight([{ ...dwAll, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], r.cost.api);
+    const inRange = whole ? dwAll.events : dwAll.events.filter((e) => e.at >= range.from && e.at < range.to);
+    const dw = sumDeadWeight([whole ? dwAll : { ...dwAll, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], r.cost.api);
     deadParts.push(dw);
     sessions.push({
       agent: v.agent,

@@ -83,6 +83,12 @@ function allocationWeight(t: TokenCounts): number {
   return t.input + 5 * t.output + 1.25 * t.cacheWrite5m + 2 * t.cacheWrite1h + 0.1 * t.cacheRead;
 }
 
+const zero: Readonly<TokenCounts> = Object.freeze(zeroTokens());
+
+function subtractTokens(a: TokenCounts, b: TokenCounts): TokenCounts {
+  return { input: a.input - b.input, output: a.output - b.output, cacheWrite5m: a.cacheWrite5m - b.cacheWrite5m, cacheWrite1h: a.cacheWrite1h - b.cacheWrite1h, cacheRead: a.cacheRead - b.cacheRead };
+}
+
 function maxZero(t: TokenCounts): TokenCounts {
   return {
     input: Math.max(0, t.input),
@@ -196,12 +202,17 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   }
   const presentByModel = new Map<string, TokenCounts>();
   let pi = 0;
-  let prevStateTs = -Infinity;
   const compactionList = s.compactions;
+  let ci = 0;
   for (const cs of states) {
     // A compaction between the previous cost-state and this one: the gap here is its summary call.
-    const inInterval = compactionList.filter((c) => c.timestamp > prevStateTs && c.timestamp <= cs.ts && c.callDedupeKey === undefined && !c.extraTokens && c.extraCostUSD === undefined && !covered.has(c.timestamp));
-    prevStateTs = cs.ts;
+    // (Cost-states and compactions are both in time order: one pass over the compactions.)
+    let summarised: CompactionEvent | undefined;
+    for (; ci < compactionList.length; ci++) {
+      const c = compactionList[ci];
+      if (!c || c.timestamp > cs.ts) break;
+      if (c.callDedupeKey === undefined && !c.extraTokens && c.extraCostUSD === undefined && !covered.has(c.timestamp)) summarised = c;
+    }
     while (pi < present.length && (present[pi]?.ts ?? 0) <= cs.ts) {
       const p = present[pi++];
       if (!p) break;
@@ -210,23 +221,18 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
       addTokens(acc, p.tokens);
     }
     for (const [model, m] of Object.entries(cs.models)) {
-      const have = presentByModel.get(model) ?? zeroTokens();
-      const gap = zeroTokens();
-      addTokens(gap, m.tokens);
-      addTokens(gap, have, -1);
-      const clamped = maxZero(gap);
-      const before = prevGap.get(model) ?? zeroTokens();
-      const inc = zeroTokens();
-      addTokens(inc, clamped);
-      addTokens(inc, before, -1);
-      const incPos = maxZero(inc);
-      prevGap.set(model, maxZero({
-        input: Math.max(before.input, clamped.input),
-        output: Math.max(before.output, clamped.output),
-        cacheWrite5m: Math.max(before.cacheWrite5m, clamped.cacheWrite5m),
-        cacheWrite1h: Math.max(before.cacheWrite1h, clamped.cacheWrite1h),
-        cacheRead: Math.max(before.cacheRead, clamped.cacheRead),
-      }));
+      const have = presentByModel.get(model) ?? zero;
+      // The client's total beyond what the transcript holds (≥ 0), and what of it is new since the
+      // previous cost-state (≥ 0); the largest gap so far is kept per model.
+      const clamped = maxZero(subtractTokens(m.tokens, have));
+      let before = prevGap.get(model);
+      if (!before) prevGap.set(model, (before = zeroTokens()));
+      const incPos = maxZero(subtractTokens(clamped, before));
+      before.input = Math.max(before.input, clamped.input);
+      before.output = Math.max(before.output, clamped.output);
+      before.cacheWrite5m = Math.max(before.cacheWrite5m, clamped.cacheWrite5m);
+      before.cacheWrite1h = Math.max(before.cacheWrite1h, clamped.cacheWrite1h);
+      before.cacheRead = Math.max(before.cacheRead, clamped.cacheRead);
       if (totalTokens(incPos) > 0) {
         let acc = auxByModel.get(model);
         if (!acc) auxByModel.set(model, (acc = zeroTokens()));
@@ -241,7 +247,7 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
           kind: 'auxiliary',
           sidechain: false,
           priceSource: price?.source,
-          compactionAt: inInterval[inInterval.length - 1]?.timestamp,
+          compactionAt: summarised?.timestamp,
         });
       }
     }

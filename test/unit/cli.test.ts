@@ -31,6 +31,23 @@ describe('taximeter CLI', () => {
     assert.equal(doc.totals.sessions, 1);
   });
 
+  it('report --json is one line when piped, indented on a terminal or with --pretty; the same document', async () => {
+    const args = ['report', '--json', '--no-cache', '--claude-dir', claudeFixture('compact_manual'), '--tz', 'UTC'];
+    const now = Date.parse('2026-11-23T00:00:00Z');
+    const run = async (argv: string[], terminal: boolean): Promise<string> => {
+      let out = '';
+      assert.equal(await runCli(argv, { out: (t) => (out += t), err: () => undefined, env: { HOME: tempDir() }, now, terminal }), 0);
+      return out;
+    };
+    const piped = await run(args, false);
+    const onTerminal = await run(args, true);
+    const pretty = await run([...args, '--pretty'], false);
+    assert.equal(piped.trimEnd().split('\n').length, 1, 'one line');
+    assert.ok(onTerminal.includes('\n  "schemaVersion": 1'), 'indented');
+    assert.equal(pretty, onTerminal);
+    assert.deepEqual(JSON.parse(piped), JSON.parse(onTerminal));
+  });
+
   it('honours CLAUDE_CONFIG_DIR (comma-separated, every root merged) like the agent', async () => {
     const env = { CLAUDE_CONFIG_DIR: `${claudeFixture('errors')},${claudeFixture('compact_manual')},/nonexistent/root` };
     const r = await cli(['report', '--json', '--no-cache'], env);

@@ -18,10 +18,11 @@ describe('CLI warm report cache', () => {
     const cache = tempDir();
     const env = { HOME: tempDir() };
     const argv = ['report', '--json', '--claude-dir', root, '--cache-dir', cache];
-    const key = warmKey(argv, env, cliBuild);
+    const key = warmKey(argv, env, cliBuild, false);
     const first = await full(argv, env);
     assert.equal(readWarm(cache, key), first, 'hit while unchanged');
-    assert.equal(readWarm(cache, warmKey([...argv, '--by', 'day'], env, cliBuild)), undefined, 'other arguments miss');
+    assert.equal(readWarm(cache, warmKey([...argv, '--by', 'day'], env, cliBuild, false)), undefined, 'other arguments miss');
+    assert.equal(readWarm(cache, warmKey(argv, env, cliBuild, true)), undefined, 'a terminal (indented JSON) misses what was written for a pipe');
 
     const file = path.join(root, 'projects', '-home-user-proj', '1fadfc77-936f-4016-8c24-3f754c1f34ce.jsonl');
     fs.appendFileSync(file, '\n');
@@ -46,15 +47,15 @@ describe('CLI warm report cache', () => {
     const argv = ['report', '--json', '--claude-dir', root, '--cache-dir', cache];
     const berlin = { HOME: tempDir(), TZ: 'Europe/Berlin' };
     const first = await full(argv, berlin);
-    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild)), first);
-    assert.equal(readWarm(cache, warmKey(argv, { ...berlin, TZ: 'America/New_York' }, cliBuild)), undefined, 'TZ changed');
+    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild, false)), first);
+    assert.equal(readWarm(cache, warmKey(argv, { ...berlin, TZ: 'America/New_York' }, cliBuild, false)), undefined, 'TZ changed');
     // Without TZ: where /etc/localtime points (Intl, whose first use costs tens of ms, only without it).
     assert.equal(zoneFingerprint({}).startsWith('intl='), !fs.existsSync('/etc/localtime'));
     const file = path.join(cache, warmCacheName);
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 10));
-    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild)), undefined, 'a cut-short report');
+    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild, false)), undefined, 'a cut-short report');
     fs.writeFileSync(file, Buffer.concat([Buffer.from('{"v":2,'), bytes.subarray(bytes.indexOf(10))]));
-    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild)), undefined, 'a damaged header');
+    assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild, false)), undefined, 'a damaged header');
   });
 });

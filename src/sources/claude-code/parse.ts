@@ -201,15 +201,21 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       const r = p.value;
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
-      ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
-      const common = { ...base, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
-      if (r.message.model === '<synthetic>') return { status: 'ok', events: [{ ...common, kind: 'activity', sessionId: r.sessionId }] };
+      if (ts > ctx.state.maxTs) ctx.state.maxTs = ts;
+      // Object literals, not spreads: this runs for every response line of a cold scan.
+      const project = r.cwd ?? ctx.projectHint;
+      if (r.message.model === '<synthetic>') return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity', sessionId: r.sessionId }] };
       const owner = r.requestSessionId ?? r.sessionId;
       return {
         status: 'ok',
         events: [
           {
-            ...common,
+            agent: 'claude-code',
+            fileId: ctx.fileId,
+            timestamp: ts,
+            project,
+            gitBranch: r.gitBranch,
+            uid: r.uuid,
             kind: 'usage',
             sessionId: owner,
             model: r.message.model,
@@ -228,15 +234,16 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       const r = p.value;
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
-      ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
-      const common = { ...base, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+      if (ts > ctx.state.maxTs) ctx.state.maxTs = ts;
+      const project = r.cwd ?? ctx.projectHint;
+      const common = { agent: 'claude-code' as const, fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid };
       if (r.isCompactSummary) {
         const c = r.message.content;
         const chars = typeof c === 'string' ? c.length : c.reduce((n, b) => n + (b.text?.length ?? 0), 0);
         return { status: 'ok', events: [{ ...common, kind: 'activity', compactSummaryChars: chars }] };
       }
       const prompt = promptOf(r);
-      if (prompt === 'activity') return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
+      if (prompt === 'activity') return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity' }] };
       const events: MeterEvent[] = [
         { ...common, kind: 'prompt', text: ctx.keepPromptText || prompt.command ? firstLine(prompt.text) : '', command: prompt.command },
       ];
@@ -249,23 +256,27 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       const r = p.value;
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
-      ctx.state.maxTs = Math.max(ctx.state.maxTs, ts);
-      const common = { ...base, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
-      if (r.subtype === 'compact_boundary') {
-        const m = r.compactMetadata ?? {};
-        const trigger = m.trigger === 'manual' || m.trigger === 'auto' ? m.trigger : 'unknown';
-        const event: CompactionEvent = {
-          ...common,
-          kind: 'compaction',
-          trigger,
-          preTokens: m.preTokens,
-          postTokens: m.postTokens,
-          durationMs: m.durationMs,
-          droppedTokens: m.preTokens !== undefined && m.postTokens !== undefined ? Math.max(0, m.preTokens - m.postTokens) : undefined,
-        };
-        return { status: 'ok', events: [event] };
-      }
-      return { status: 'ok', events: [{ ...common, kind: 'activity' }] };
+      if (ts > ctx.state.maxTs) ctx.state.maxTs = ts;
+      const project = r.cwd ?? ctx.projectHint;
+      if (r.subtype !== 'compact_boundary') return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity' }] };
+      const m = r.compactMetadata ?? {};
+      const trigger = m.trigger === 'manual' || m.trigger === 'auto' ? m.trigger : 'unknown';
+      const event: CompactionEvent = {
+        agent: 'claude-code',
+        fileId: ctx.fileId,
+        sessionId: r.sessionId,
+        timestamp: ts,
+        project,
+        gitBranch: r.gitBranch,
+        uid: r.uuid,
+        kind: 'compaction',
+        trigger,
+        preTokens: m.preTokens,
+        postTokens: m.postTokens,
+        durationMs: m.durationMs,
+        droppedTokens: m.preTokens !== undefined && m.postTokens !== undefined ? Math.max(0, m.preTokens - m.postTokens) : undefined,
+      };
+      return { status: 'ok', events: [event] };
     }
     case 'cost-state': {
       const p = checkCostState(raw as Record<string, unknown>);
