@@ -7,19 +7,39 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as z from 'zod';
 import type { TaskRecord } from '../core/tasks';
 import { writeFileAtomic } from './atomic';
 
-const taskSchema = z.object({
-  id: z.string().min(1).max(100),
-  label: z.string().max(500),
-  ref: z.string().max(500).optional(),
-  folders: z.array(z.string().max(4096)).max(100),
-  start: z.number(),
-  end: z.number().optional(),
-});
-const fileSchema = z.object({ version: z.literal(1), tasks: z.array(taskSchema) });
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isString = (x: unknown, min: number, max: number): x is string => typeof x === 'string' && x.length >= min && x.length <= max;
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+function checkTask(t: unknown): TaskRecord | undefined {
+  if (!isObject(t)) return undefined;
+  const { id, label, ref, folders, start, end } = t;
+  if (!isString(id, 1, 100) || !isString(label, 0, 500) || !isNumber(start)) return undefined;
+  if (ref !== undefined && !isString(ref, 0, 500)) return undefined;
+  if (end !== undefined && !isNumber(end)) return undefined;
+  if (!Array.isArray(folders) || folders.length > 100 || !folders.every((f) => isString(f, 0, 4096))) return undefined;
+  // Only the known keys are kept.
+  return { id, label, ...(ref !== undefined ? { ref } : {}), folders: [...folders], start, ...(end !== undefined ? { end } : {}) };
+}
+
+/**
+ * The tasks of a parsed task file (`{ "version": 1, "tasks": [...] }`), or undefined when it is
+ * not one. Plain checks, no validation library: the extension host reads this file at activation
+ * (test/unit/tasks.test.ts holds the same rules as a zod schema and compares the two).
+ */
+export function checkTaskFile(raw: unknown): TaskRecord[] | undefined {
+  if (!isObject(raw) || raw.version !== 1 || !Array.isArray(raw.tasks)) return undefined;
+  const tasks: TaskRecord[] = [];
+  for (const t of raw.tasks as unknown[]) {
+    const checked = checkTask(t);
+    if (!checked) return undefined;
+    tasks.push(checked);
+  }
+  return tasks;
+}
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TAXIMETER_DATA_DIR) return env.TAXIMETER_DATA_DIR;
@@ -65,8 +85,8 @@ function parseTasks(file: string, text: string): LoadedTasks {
   } catch {
     raw = undefined;
   }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
+  const tasks = checkTaskFile(raw);
+  if (!tasks) {
     const aside = `${file}.corrupt-${Date.now()}`;
     try {
       fs.renameSync(file, aside);
@@ -75,7 +95,7 @@ function parseTasks(file: string, text: string): LoadedTasks {
     }
     return { tasks: [], problem: `${file} was not a valid task list; kept aside as ${aside}` };
   }
-  return { tasks: parsed.data.tasks };
+  return { tasks };
 }
 
 export function saveTasks(file: string, tasks: readonly TaskRecord[]): void {

@@ -8,9 +8,6 @@ import type { StatusSummary } from '../core/status';
 import { planIds } from '../core/plans';
 import { agentIds } from '../core/usage';
 import { panelScopeSchema } from '../protocol/panel-messages';
-import { priceOverrideSchema } from '../protocol/price-override';
-
-export { priceOverrideSchema };
 import type { EngineHealth, ScanProgress } from './engine';
 
 const taskRecordSchema = z.object({
@@ -32,7 +29,8 @@ const planSchema = z.object({
 export const engineSettingsSchema = z.object({
   claudeConfigDirs: z.array(z.string()),
   idleMs: z.number().positive(),
-  priceOverrides: z.array(priceOverrideSchema),
+  /** `taximeter.prices` as written: the worker keeps the valid entries and logs the others. */
+  priceOverrides: z.array(z.unknown()),
   keepPromptText: z.boolean(),
   cacheDir: z.string().optional(),
   agents: z.array(z.enum(agentIds)).optional(),

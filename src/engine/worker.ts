@@ -16,6 +16,7 @@ import { statusSummary } from '../core/status';
 import { spoolFiles } from '../connect/layout';
 import { Engine, type EngineConfig } from './engine';
 import { ScannerLock } from './lock';
+import { validPriceOverrides } from '../protocol/price-override';
 import { toWorkerSchema, type EngineSettings, type FromWorker, type HealthBrief, type ScanState, type ToWorker } from './worker-protocol';
 
 const port = parentPort;
@@ -58,7 +59,7 @@ function toConfig(s: EngineSettings): EngineConfig {
     claude: { extraDirs: s.claudeConfigDirs, spoolDir: s.connectSpoolDir },
     globalStorageDirs: s.globalStorageDirs,
     idleMs: s.idleMs,
-    priceOverrides: s.priceOverrides,
+    priceOverrides: validPriceOverrides(s.priceOverrides, (m) => log('warn', m)),
     keepPromptText: s.keepPromptText,
     agents: s.agents,
     cacheDir: s.cacheDir,
