@@ -185,16 +185,27 @@ function lead(): void {
 /** Churn in the agents' folders that never holds usage (their own state databases, locks, git). */
 const ignoredChange = /\.sqlite(-wal|-shm|-journal)?$|\.lock$|\.tmp$|[\\/]\.git[\\/]|[\\/]log[\\/]/;
 
+/**
+ * Events are read in batches: the first one after a quiet spell within `firstBatchMs` (the events
+ * of one write arrive together), later ones at most every `burstSpacingMs` (an agent writing a
+ * burst of lines is read a few times, not once per line).
+ */
+const firstBatchMs = 5;
+const burstSpacingMs = 50;
+let lastFlush = 0;
+
 function onFsEvent(file: string): void {
   if (ignoredChange.test(file)) return;
   // A known file is read; anything else (a new folder or file) makes the flush discover.
   changedPaths.add(file);
   if (debounceTimer) return;
-  debounceTimer = setTimeout(flushChanges, 50);
+  const sinceLast = performance.now() - lastFlush;
+  debounceTimer = setTimeout(flushChanges, Math.max(firstBatchMs, burstSpacingMs - sinceLast));
 }
 
 function flushChanges(): void {
   debounceTimer = undefined;
+  lastFlush = performance.now();
   if (!engine || scan.phase === 'cold' || scan.phase === 'warm') return;
   const paths = [...changedPaths];
   changedPaths.clear();
