@@ -204,12 +204,11 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
   };
   const sessions: ReportSession[] = [];
   const deadParts: DeadWeight[] = [];
-  const whole = range.from === -Infinity && range.to === Infinity;
   for (const v of views) {
     const r = clipSession(meter, v, range, idleMs);
     const dwAll = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });
-    const inRange = whole ? dwAll.events : dwAll.events.filter((e) => e.at >= range.from && e.at < range.to);
-    const dw = sumDeadWeight([whole ? dwAll : { ...dwAll, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], r.cost.api);
+    const inRange = dwAll.events.filter((e) => e.at >= range.from && e.at < range.to);
+    const dw = sumDeadWeight([{ ...dwAll, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], r.cost.api);
     deadParts.push(dw);
     sessions.push({
       agent: v.agent,
