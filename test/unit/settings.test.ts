@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { defaultSessionHourRate, planIds } from '../../src/core/plans';
 import { settingsFrom } from '../../src/core/settings';
 import { checkTaskFile } from '../../src/engine/task-store';
+import { validPriceOverrides } from '../../src/protocol/price-override';
 
 const referenceSettings = z.object({
   claudeCode: z.object({ configDirs: z.array(z.string()).catch([]) }).catch({ configDirs: [] }),
@@ -104,6 +105,15 @@ describe('settings read without zod', () => {
     assert.equal(s.sessionHourRate, props['taximeter.sessionHourRate']?.default);
     assert.equal(s.plan, props['taximeter.plan']?.default);
     assert.equal(s.budget.basis, props['taximeter.budget.basis']?.default);
+  });
+});
+
+describe('price overrides from the settings', () => {
+  it('the scanner keeps the valid entries as written and names each invalid one', () => {
+    const warnings: string[] = [];
+    const kept = validPriceOverrides([{ model: 'a', input: 1, output: 2 }, { model: '', input: 1, output: 2 }, 'x', { model: 'b', input: -1, output: 2 }, { model: 'c', input: 0, output: 0, cacheRead: 0.1, extra: 1 }], (m) => warnings.push(m));
+    assert.deepEqual(kept, [{ model: 'a', input: 1, output: 2 }, { model: 'c', input: 0, output: 0, cacheRead: 0.1 }]);
+    assert.deepEqual(warnings.map((w) => /prices\[(\d+)\] ignored/.exec(w)?.[1]), ['1', '2', '3']);
   });
 });
 
