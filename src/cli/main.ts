@@ -279,22 +279,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`unknown command ${args.command}\n\n${usage}`);
     return 2;
   }
-  let calendar: Calendar;
-  try {
-    calendar = createCalendar(args.tz);
-  } catch {
-    io.err(`unknown time zone ${args.tz ?? ''}\n`);
-    return 2;
-  }
-  let range: Range;
-  try {
-    range = {
-      from: args.since ? parseDay(args.since, calendar, '--since') : -Infinity,
-      to: args.until ? calendar.startOfDay(parseDay(args.until, calendar, '--until') + 36 * 3_600_000) : Infinity,
-    };
-  } catch (error: unknown) {
-    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-    return 2;
+  // The calendar uses Intl, whose first use costs 25–40 ms: it is made before the scan only when
+  // the arguments need it now (a zone to check, days to find), else after it — by then bin.ts has
+  // had Intl initialised on another thread.
+  let calendar: Calendar | undefined;
+  let range: Range = { from: -Infinity, to: Infinity };
+  if (args.tz !== undefined || args.since !== undefined || args.until !== undefined) {
+    try {
+      calendar = createCalendar(args.tz);
+    } catch {
+      io.err(`unknown time zone ${args.tz ?? ''}\n`);
+      return 2;
+    }
+    try {
+      range = {
+        from: args.since ? parseDay(args.since, calendar, '--since') : -Infinity,
+        to: args.until ? calendar.startOfDay(parseDay(args.until, calendar, '--until') + 36 * 3_600_000) : Infinity,
+      };
+    } catch (error: unknown) {
+      io.err(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+      return 2;
+    }
   }
   const engine = new Engine(
     {
@@ -328,6 +333,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const health = engine.health();
   const bad = Object.values(health.byAgent).reduce((n, h) => n + (h ? h.malformed + h.rejected : 0), 0);
   if (bad > 0) io.err(`note: ${bad} line(s) could not be read and were skipped (TAXIMETER_DEBUG=1 lists them)\n`);
+  calendar ??= createCalendar(args.tz);
   const plan = { id: args.plan, customFeeUSD: args.planFee };
   const agents = args.agents.length > 0 ? args.agents : undefined;
   if (args.command === 'export') {

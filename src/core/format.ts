@@ -5,8 +5,18 @@ import type { TokenCounts } from './usage';
 
 let enUS: Intl.NumberFormat | undefined;
 
-/** `21,609`: what `n.toLocaleString('en-US')` gives, with one formatter made once (reports format thousands). */
+/**
+ * `21,609`: what `n.toLocaleString('en-US')` gives. Whole numbers (token counts: nearly every call)
+ * are grouped here — the first use of Intl costs a cold CLI run 5–10 ms; anything else goes
+ * through one formatter made once.
+ */
 export function groupThousands(n: number): string {
+  if (Number.isSafeInteger(n) && !Object.is(n, -0)) {
+    const digits = String(Math.abs(n));
+    let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+    for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+    return n < 0 ? `-${out}` : out;
+  }
   return (enUS ??= new Intl.NumberFormat('en-US')).format(n);
 }
 
