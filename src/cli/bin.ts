@@ -38,10 +38,12 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   }
   // Intl's first use (time zones, collation) costs 25–40 ms on whichever thread comes first, and
   // its data is shared by the process: a throwaway thread pays it while this one loads and scans.
-  try {
-    new Worker("Intl.DateTimeFormat().resolvedOptions(); 'a'.localeCompare('b')", { eval: true }).on('error', () => undefined).unref();
-  } catch {
-    // Only a speed-up.
+  if (argv[0] === 'report' || argv[0] === 'export') {
+    try {
+      new Worker("Intl.DateTimeFormat().resolvedOptions(); 'a'.localeCompare('b')", { eval: true }).on('error', () => undefined).unref();
+    } catch {
+      // Only a speed-up.
+    }
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const main = require(path.join(__dirname, 'cli-main.js')) as { runCli: typeof runCli };
