@@ -184,6 +184,23 @@ function parseTs(iso: string): number {
   return Date.parse(iso);
 }
 
+/** The fields every event of a chain record carries (session, time, project, branch, line id). */
+interface ChainFields {
+  sessionId: string;
+  cwd?: string;
+  gitBranch?: string;
+  uuid?: string;
+}
+
+function chainCommon(ctx: ClaudeParseContext, r: ChainFields, ts: number) {
+  return { agent: 'claude-code' as const, fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid };
+}
+
+/** Agent activity at `ts`: most lines of a cold scan, so one literal, no spreads. */
+function activity(ctx: ClaudeParseContext, r: ChainFields, ts: number): LineOutcome {
+  return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity' }] };
+}
+
 export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutcome {
   let raw: unknown;
   try {
@@ -202,10 +219,9 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       if (ts > ctx.state.maxTs) ctx.state.maxTs = ts;
-      // Object literals, not spreads: this runs for every response line of a cold scan.
-      const project = r.cwd ?? ctx.projectHint;
-      if (r.message.model === '<synthetic>') return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity', sessionId: r.sessionId }] };
+      if (r.message.model === '<synthetic>') return activity(ctx, r, ts);
       const owner = r.requestSessionId ?? r.sessionId;
+      // One literal, no spreads: this runs for every response line of a cold scan.
       return {
         status: 'ok',
         events: [
@@ -213,7 +229,7 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
             agent: 'claude-code',
             fileId: ctx.fileId,
             timestamp: ts,
-            project,
+            project: r.cwd ?? ctx.projectHint,
             gitBranch: r.gitBranch,
             uid: r.uuid,
             kind: 'usage',
@@ -235,15 +251,14 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       if (ts > ctx.state.maxTs) ctx.state.maxTs = ts;
-      const project = r.cwd ?? ctx.projectHint;
-      const common = { agent: 'claude-code' as const, fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid };
       if (r.isCompactSummary) {
         const c = r.message.content;
         const chars = typeof c === 'string' ? c.length : c.reduce((n, b) => n + (b.text?.length ?? 0), 0);
-        return { status: 'ok', events: [{ ...common, kind: 'activity', compactSummaryChars: chars }] };
+        return { status: 'ok', events: [{ ...chainCommon(ctx, r, ts), kind: 'activity', compactSummaryChars: chars }] };
       }
       const prompt = promptOf(r);
-      if (prompt === 'activity') return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity' }] };
+      if (prompt === 'activity') return activity(ctx, r, ts);
+      const common = chainCommon(ctx, r, ts);
       const events: MeterEvent[] = [
         { ...common, kind: 'prompt', text: ctx.keepPromptText || prompt.command ? firstLine(prompt.text) : '', command: prompt.command },
       ];
@@ -257,18 +272,11 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };
       if (ts > ctx.state.maxTs) ctx.state.maxTs = ts;
-      const project = r.cwd ?? ctx.projectHint;
-      if (r.subtype !== 'compact_boundary') return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity' }] };
+      if (r.subtype !== 'compact_boundary') return activity(ctx, r, ts);
       const m = r.compactMetadata ?? {};
       const trigger = m.trigger === 'manual' || m.trigger === 'auto' ? m.trigger : 'unknown';
       const event: CompactionEvent = {
-        agent: 'claude-code',
-        fileId: ctx.fileId,
-        sessionId: r.sessionId,
-        timestamp: ts,
-        project,
-        gitBranch: r.gitBranch,
-        uid: r.uuid,
+        ...chainCommon(ctx, r, ts),
         kind: 'compaction',
         trigger,
         preTokens: m.preTokens,
