@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The JSON projection: compute only (a wasm module over bytes it is given).
+    files: ['src/wasm/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode, ...nodeIo.map((name) => ({ name, message: 'wasm/ is pure: no I/O.' }))], patterns: [{ group: ['../*/*'], message: 'wasm/ imports only wasm/.' }] }] },
+  },
+  {
     files: ['src/sources/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts', 'src/connect/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [{ group: ['../vscode/*', '../../vscode/*'], message: 'Only the glue may use the glue.' }] }] },
   },

@@ -111,6 +111,14 @@ function looksLikeCompleteObject(text: string): boolean {
  * Synchronous on purpose: it runs in the scanner worker or the CLI, never on the extension host.
  */
 export function tailFile(path: string, cursor: FileCursor, onLine: (line: string) => void, options: TailOptions = {}): TailResult {
+  return tailRaw(path, cursor, (buf, start, end) => onLine(decode(buf, start, end)), options);
+}
+
+/**
+ * `tailFile` handing over each line as bytes (`buf[start, end)`, valid only during the call), for
+ * parsers that read bytes; the same lines, cursor and counts.
+ */
+export function tailRaw(path: string, cursor: FileCursor, onRaw: (buf: Buffer, start: number, end: number) => void, options: TailOptions): TailResult {
   const result: TailResult = { status: 'unchanged', cursor: { ...cursor }, bytesRead: 0, lines: 0, filtered: 0, oversized: 0, malformed: 0 };
   let st: fs.Stats;
   try {
@@ -175,7 +183,7 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
               if (!isBlank(whole, 0, whole.length)) result.malformed++;
             } else if (!filter || filter(whole, 0, whole.length)) {
               result.lines++;
-              onLine(decode(whole, 0, whole.length));
+              onRaw(whole, 0, whole.length);
             } else result.filtered++;
           } else result.oversized++;
           pending = [];
@@ -188,7 +196,7 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
             if (!isBlank(buf, lineStart, nl)) result.malformed++;
           } else if (!filter || filter(buf, lineStart, nl)) {
             result.lines++;
-            onLine(decode(buf, lineStart, nl));
+            onRaw(buf, lineStart, nl);
           } else result.filtered++;
         }
         lineStart = nl + 1;
@@ -219,10 +227,10 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
       pos += n;
     }
     if (pendingBytes > 0 && pos >= st.size) {
-      const tail = Buffer.concat(pending).toString('utf8');
-      if (looksLikeCompleteObject(tail)) {
+      const tail = Buffer.concat(pending);
+      if (looksLikeCompleteObject(tail.toString('utf8'))) {
         result.lines++;
-        onLine(tail);
+        onRaw(tail, 0, tail.length);
         result.cursor.offset = pos;
       }
     }

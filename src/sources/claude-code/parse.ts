@@ -10,6 +10,8 @@
  * - cost-state: the client's cumulative per-model totals, located at the latest time seen before it.
  * Everything else is skipped; a line that is not JSON, or fails its schema, is counted.
  */
+import { isAscii } from 'node:buffer';
+import { createProjector, type Projector } from '../../wasm/project';
 import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '../../core/usage';
 import { queueOperationSchema, type ClaudeUsage, type UserRecord } from './schema';
 import { checkAssistant, checkCostState, checkSystem, checkUser } from './schema-fast';
@@ -201,6 +203,135 @@ function activity(ctx: ClaudeParseContext, r: ChainFields, ts: number): LineOutc
   return { status: 'ok', events: [{ agent: 'claude-code', fileId: ctx.fileId, sessionId: r.sessionId, timestamp: ts, project: r.cwd ?? ctx.projectHint, gitBranch: r.gitBranch, uid: r.uuid, kind: 'activity' }] };
 }
 
+/**
+ * What of a chain record (assistant, user, system) the parser reads: the projection finds these
+ * keys in the line's bytes without building the rest (see src/wasm/project.ts).
+ */
+const chainKeys = {
+  type: true,
+  sessionId: true,
+  timestamp: true,
+  uuid: true,
+  isSidechain: true,
+  cwd: true,
+  gitBranch: true,
+  requestId: true,
+  requestSessionId: true,
+  isMeta: true,
+  isCompactSummary: true,
+  subtype: true,
+  message: {
+    id: true,
+    model: true,
+    content: true,
+    usage: { input_tokens: true, output_tokens: true, cache_creation_input_tokens: true, cache_read_input_tokens: true, cache_creation: { ephemeral_5m_input_tokens: true, ephemeral_1h_input_tokens: true } },
+  },
+  compactMetadata: { trigger: true, preTokens: true, postTokens: true, durationMs: true, cumulativeDroppedTokens: true },
+} as const;
+
+/** The slot of each key the parser reads. */
+function chainSlots(p: Projector) {
+  return {
+    type: p.slot('type'),
+    sessionId: p.slot('sessionId'),
+    timestamp: p.slot('timestamp'),
+    uuid: p.slot('uuid'),
+    isSidechain: p.slot('isSidechain'),
+    cwd: p.slot('cwd'),
+    gitBranch: p.slot('gitBranch'),
+    requestId: p.slot('requestId'),
+    requestSessionId: p.slot('requestSessionId'),
+    isMeta: p.slot('isMeta'),
+    isCompactSummary: p.slot('isCompactSummary'),
+    subtype: p.slot('subtype'),
+    message: p.slot('message'),
+    id: p.slot('message.id'),
+    model: p.slot('message.model'),
+    content: p.slot('message.content'),
+    usage: p.slot('message.usage'),
+    input: p.slot('message.usage.input_tokens'),
+    output: p.slot('message.usage.output_tokens'),
+    written: p.slot('message.usage.cache_creation_input_tokens'),
+    read: p.slot('message.usage.cache_read_input_tokens'),
+    cacheCreation: p.slot('message.usage.cache_creation'),
+    written5m: p.slot('message.usage.cache_creation.ephemeral_5m_input_tokens'),
+    written1h: p.slot('message.usage.cache_creation.ephemeral_1h_input_tokens'),
+    compactMetadata: p.slot('compactMetadata'),
+    trigger: p.slot('compactMetadata.trigger'),
+    preTokens: p.slot('compactMetadata.preTokens'),
+    postTokens: p.slot('compactMetadata.postTokens'),
+    durationMs: p.slot('compactMetadata.durationMs'),
+    cumulativeDroppedTokens: p.slot('compactMetadata.cumulativeDroppedTokens'),
+  };
+}
+
+/** The projector and its slots, made at the first line (undefined: no WebAssembly; JSON.parse then). */
+let projection: { p: Projector; s: ReturnType<typeof chainSlots> } | null | undefined = null;
+
+function chainProjection(): typeof projection {
+  if (projection === null) {
+    const p = createProjector(chainKeys);
+    projection = p ? { p, s: chainSlots(p) } : undefined;
+  }
+  return projection;
+}
+
+/**
+ * The record of a chain line as the parser reads it, from the projection of its bytes: each key
+ * the parser reads for its type has the value JSON.parse would give it (absent: undefined), and
+ * nothing else is built. Undefined when the line is not a valid JSON object whose `type` is
+ * assistant, user or system: JSON.parse decides then.
+ */
+function projectChainRecord(buf: Buffer, start: number, end: number): Record<string, unknown> | undefined {
+  const pr = chainProjection();
+  if (!pr || !pr.p.scan(buf, start, end)) return undefined;
+  const { p, s } = pr;
+  const type = p.get(s.type);
+  if (type !== 'assistant' && type !== 'user' && type !== 'system') return undefined;
+  const sessionId = p.get(s.sessionId);
+  const timestamp = p.get(s.timestamp);
+  const uuid = p.get(s.uuid);
+  const isSidechain = p.get(s.isSidechain);
+  const cwd = p.get(s.cwd);
+  const gitBranch = p.get(s.gitBranch);
+  if (type === 'assistant') {
+    const cacheCreation = (): unknown => ({ ephemeral_5m_input_tokens: p.get(s.written5m), ephemeral_1h_input_tokens: p.get(s.written1h) });
+    const usage = (): unknown => ({
+      input_tokens: p.get(s.input),
+      output_tokens: p.get(s.output),
+      cache_creation_input_tokens: p.get(s.written),
+      cache_read_input_tokens: p.get(s.read),
+      cache_creation: p.get(s.cacheCreation, cacheCreation),
+    });
+    const message = p.get(s.message, () => ({ id: p.get(s.id), model: p.get(s.model), usage: p.get(s.usage, usage) }));
+    return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, requestId: p.get(s.requestId), requestSessionId: p.get(s.requestSessionId), message };
+  }
+  if (type === 'user') {
+    const message = p.get(s.message, () => ({ content: p.get(s.content) }));
+    return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, isMeta: p.get(s.isMeta), isCompactSummary: p.get(s.isCompactSummary), message };
+  }
+  const compactMetadata = p.get(s.compactMetadata, () => ({
+    trigger: p.get(s.trigger),
+    preTokens: p.get(s.preTokens),
+    postTokens: p.get(s.postTokens),
+    durationMs: p.get(s.durationMs),
+    cumulativeDroppedTokens: p.get(s.cumulativeDroppedTokens),
+  }));
+  return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, subtype: p.get(s.subtype), compactMetadata };
+}
+
+/**
+ * `parseClaudeLine` on a line's bytes: chain records through the projection (no JSON.parse of
+ * the whole line), everything else — and any line the projection declines — through JSON.parse.
+ * Same outcome as `parseClaudeLine(decoded line)`, tested line by line.
+ */
+export function parseClaudeBytes(buf: Buffer, start: number, end: number, ctx: ClaudeParseContext): LineOutcome {
+  const raw = projectChainRecord(buf, start, end);
+  if (raw) return parseClaudeRecord(raw, ctx);
+  const view = buf.subarray(start, end);
+  return parseClaudeLine(isAscii(view) ? view.toString('latin1') : view.toString('utf8'), ctx);
+}
+
 export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutcome {
   let raw: unknown;
   try {
@@ -209,6 +340,11 @@ export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutc
     return { status: 'malformed', events: [], reason: 'not JSON' };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { status: 'malformed', events: [], reason: 'not an object' };
+  return parseClaudeRecord(raw, ctx);
+}
+
+/** A parsed line (a JSON object) → its outcome. */
+function parseClaudeRecord(raw: object, ctx: ClaudeParseContext): LineOutcome {
   const type = (raw as { type?: unknown }).type;
   const base = { agent: 'claude-code' as const, fileId: ctx.fileId };
   switch (type) {

@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MeterEvent } from '../../core/usage';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
-import { tailFile, type FileCursor } from '../tail';
+import { tailFile, tailRaw, type FileCursor, type TailOptions } from '../tail';
 import { walkFiles } from '../walk';
 import { parseSpoolLine } from './connect-parse';
-import { claudeLineFilter, claudeLineSkippable, initialClaudeFileState, parseClaudeLine, type ClaudeFileState } from './parse';
+import { claudeLineFilter, claudeLineSkippable, initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type LineOutcome } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
 const headBytes = 8 * 1024;
@@ -90,8 +90,7 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       const events: MeterEvent[] = [];
       const ctx = { fileId, state: { ...state }, projectHint: file.projectHint, keepPromptText: options.keepPromptText };
       const spool = isSpool(file.path);
-      const onLine = (line: string): void => {
-        const outcome = spool ? parseSpoolLine(line, ctx) : parseClaudeLine(line, ctx);
+      const onOutcome = (outcome: LineOutcome): void => {
         switch (outcome.status) {
           case 'ok':
             health.parsed++;
@@ -110,7 +109,7 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
             break;
         }
       };
-      const tail = tailFile(file.path, cursor, onLine, {
+      const tailOptions: TailOptions = {
         filter: spool ? undefined : claudeLineFilter,
         skipHead: spool ? undefined : claudeLineSkippable,
         budgetBytes: options.budgetBytes,
@@ -118,7 +117,12 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
         onRestart: () => {
           ctx.state = initialClaudeFileState();
         },
-      });
+      };
+      // Transcripts are parsed from their bytes (the projection: no JSON.parse of whole lines);
+      // Connect's spool, a few small lines, as text.
+      const tail = spool
+        ? tailFile(file.path, cursor, (line) => onOutcome(parseSpoolLine(line, ctx)), tailOptions)
+        : tailRaw(file.path, cursor, (buf, start, end) => onOutcome(parseClaudeBytes(buf, start, end, ctx)), tailOptions);
       health.skipped += tail.filtered;
       health.malformed += tail.malformed;
       if (tail.malformed > 0) problems.push({ path: file.path, message: `${tail.malformed} line(s) that are not JSON objects skipped` });
