@@ -8,6 +8,8 @@ import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { runCli } from './main';
+import { indexFileName } from '../engine/index-name';
+import { parseHelperCount, startParseHelpers } from '../engine/parse-pool';
 import { cacheDirOf, printWarm, warmKey } from './warm';
 
 declare const __TAXIMETER_BUILD__: string | undefined;
@@ -38,9 +40,13 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   }
   // Intl's first use (time zones, collation) costs 25–40 ms on whichever thread comes first, and
   // its data is shared by the process: a throwaway thread pays it while this one loads and scans.
+  let startedHelpers: Worker[] = [];
   if (argv[0] === 'report' || argv[0] === 'export') {
     try {
       new Worker("Intl.DateTimeFormat().resolvedOptions(); 'a'.localeCompare('b')", { eval: true }).on('error', () => undefined).unref();
+      // A cold scan (no index yet) reads with helper threads: started now, they load while this
+      // thread does, and are reading by the time the files are found.
+      if (noCache || !fs.existsSync(path.join(cacheDir, indexFileName))) startedHelpers = startParseHelpers(path.join(__dirname, 'parse-worker.js'), parseHelperCount(env));
     } catch {
       // Only a speed-up.
     }
@@ -48,7 +54,7 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const main = require(path.join(__dirname, 'cli-main.js')) as { runCli: typeof runCli };
   main
-    .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv })
+    .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv, startedHelpers })
     .then(
       (code) => {
         process.exitCode = code;

@@ -16,7 +16,9 @@ import { exportReport, type ExportFormat } from '../core/export';
 import { defaultSessionHourRate, planIds, type PlanId } from '../core/plans';
 import type { WorkBy } from '../core/tasks';
 import { writeFileAtomic } from '../engine/atomic';
+import type { Worker } from 'node:worker_threads';
 import { Engine } from '../engine/engine';
+import { parseHelperCount } from '../engine/parse-pool';
 import { defaultTasksFile, loadTasks } from '../engine/task-store';
 import { defaultCacheDir, snapshotDirs, warmKey, writeWarm } from './warm';
 
@@ -55,7 +57,7 @@ Export options:
 
 Environment:
   TAXIMETER_CACHE_DIR     the index's folder
-  TAXIMETER_PARSE_THREADS helper threads for a cold scan (default: one per core beyond the first, from 4 cores)
+  TAXIMETER_PARSE_THREADS helper threads that read ahead in a cold scan (default: one per core beyond the first, at most 2)
   TAXIMETER_DEBUG=1       list the lines that could not be read
   TAXIMETER_TIMING=1      print where the time went (milliseconds per phase) to stderr
 `;
@@ -69,6 +71,8 @@ export interface CliIo {
   terminal?: boolean;
   /** The raw arguments, when the caller keeps a warm cache keyed by them (bin.ts). */
   argvForCache?: readonly string[];
+  /** Parse helper threads bin.ts started while this module loaded (a cold scan adopts them). */
+  startedHelpers?: readonly Worker[];
 }
 
 interface Args {
@@ -312,7 +316,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       keepPromptText: false,
       agents: args.agents.length > 0 ? args.agents : undefined,
       cacheDir: args.noCache ? undefined : args.cacheDir ?? defaultCacheDir(io.env),
-      parseThreads: io.env.TAXIMETER_PARSE_THREADS !== undefined && /^\d+$/.test(io.env.TAXIMETER_PARSE_THREADS) ? Number(io.env.TAXIMETER_PARSE_THREADS) : undefined,
+      parseThreads: parseHelperCount(io.env),
+      startedHelpers: io.startedHelpers,
     },
     (m) => {
       if (io.env.TAXIMETER_DEBUG) io.err(`${m}\n`);
@@ -324,6 +329,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const dirs = cacheDir && args.command === 'report' ? snapshotDirs(engine.roots().flatMap((r) => r.roots)) : [];
   await engine.scanParallel();
   phases?.mark('scan');
+  if (phases) io.err(`scan: ${engine.lastScan.files} new files, ${engine.lastScan.byHelpers} read by helper threads, ${engine.lastScan.readAhead} read ahead here, ${engine.lastScan.waitedMs.toFixed(0)} ms waiting\n`);
   try {
     engine.saveIndex();
   } catch (error: unknown) {

@@ -8,11 +8,11 @@ import { Meter } from '../core/meter';
 import { PriceBook, type PriceOverride } from '../core/pricing';
 import { restoreMeter, snapshotMeter } from '../core/snapshot';
 import type { AgentId } from '../core/usage';
-import * as os from 'node:os';
 import { addHealth, emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceHealth, type SourceProblem } from '../sources/source';
 import { emptyCursor, type FileCursor } from '../sources/tail';
 import { indexFileName, readIndex, writeIndexAtomic, type IndexedFile } from './index-store';
-import { claimFront, newFlags, ParsePool, type JobResult, type ReadJob } from './parse-pool';
+import type { Worker } from 'node:worker_threads';
+import { claimFront, helperClaims, newFlags, ParsePool, parseHelperCount, unclaimed, type HelperRead, type ReadJob } from './parse-pool';
 import { implementedAgents, sourceFor, type SourceOptions } from './sources';
 
 /** Source options (each agent's folders, the environment and home) plus the meter's settings. */
@@ -26,6 +26,10 @@ export interface EngineConfig extends SourceOptions {
   cacheDir?: string;
   /** Helper threads for cold scans (default: by core count). */
   parseThreads?: number;
+  /** Helper threads the CLI started while it loaded: a cold scan adopts them, anything else ends them. */
+  startedHelpers?: readonly Worker[];
+  /** Files up to this many new bytes this thread reads itself while it waits for a helper (default 4 MB). */
+  smallFileBytes?: number;
 }
 
 interface FileEntry {
@@ -51,19 +55,12 @@ export interface ScanProgress {
 }
 
 const maxProblems = 200;
-/** Cold scans of at least this many new bytes use helper threads. */
-const parallelThresholdBytes = 48 * 1024 * 1024;
-const batchBytesLimit = 1024 * 1024 * 1024;
+/** Files up to this many new bytes the parsing thread reads itself while it waits for a helper. */
+const smallFileBytes = 4 * 1024 * 1024;
 
-/**
- * Helper threads for cold scans, from 4 cores: one per further core (at most 3). On a 2-core
- * machine (measured: the two threads ran at about half speed each — memory-bound reading and
- * parsing) a helper brings nothing, so the calling thread reads alone.
- * (The extension's scanner does not use them: it runs at low priority beside the editor.)
- */
+/** Helper threads for cold scans (the extension's scanner does not use them: it runs at low priority beside the editor). */
 function defaultParseHelpers(): number {
-  const cores = os.availableParallelism();
-  return cores >= 4 ? Math.min(3, cores - 1) : 0;
+  return parseHelperCount({});
 }
 
 /** The parse helper next to this module (dist/ when bundled, out/src/engine/ under tsc). */
@@ -82,6 +79,8 @@ export class Engine {
   private problemCount = 0;
   private indexInfo: EngineHealth['index'] = { loaded: false };
   private dirtySinceSave = false;
+  /** The last `scanParallel`: new files, how many helpers read, how many this thread read ahead, ms spent waiting. */
+  lastScan = { files: 0, byHelpers: 0, readAhead: 0, waitedMs: 0 };
 
   constructor(
     private config: EngineConfig,
@@ -167,17 +166,21 @@ export class Engine {
 
   /** Read one file's new bytes into the meter; returns whether anything changed. */
   private readEntry(entry: FileEntry, budgetBytes?: number): boolean {
-    let res: ReadResult<unknown>;
+    const res = this.readFile(entry, budgetBytes);
+    return res ? this.applyRead(entry, res) : false;
+  }
+
+  /** Read one file's new bytes (not folded yet); undefined if its source failed (logged, counted). */
+  private readFile(entry: FileEntry, budgetBytes?: number): ReadResult<unknown> | undefined {
     try {
-      res = entry.source.read(entry.file, entry.fileId, entry.cursor, entry.state, {
+      return entry.source.read(entry.file, entry.fileId, entry.cursor, entry.state, {
         keepPromptText: this.config.keepPromptText,
         budgetBytes,
       });
     } catch (error: unknown) {
       this.sourceFailed(entry.source, entry.file.path, error);
-      return false;
+      return undefined;
     }
-    return this.applyRead(entry, res);
   }
 
   private applyRead(entry: FileEntry, res: ReadResult<unknown>): boolean {
@@ -216,50 +219,22 @@ export class Engine {
   }
 
   /**
-   * The same as `scan`, for a cold scan of a big history (the CLI): each file is folded as soon as
-   * it is read, and from 4 cores helper threads read files too. Helpers' results are held until
-   * folded, so their work goes in batches of ~1 GB of files.
+   * The same as `scan`, for a cold scan (the CLI): each file is folded as soon as it is read, and
+   * on a first scan with more than one core helper threads read ahead while this one parses.
    */
-  async scanParallel(thresholdBytes = parallelThresholdBytes): Promise<{ changed: boolean; files: number }> {
+  async scanParallel(): Promise<{ changed: boolean; files: number }> {
     const helpers = this.config.parseThreads ?? defaultParseHelpers();
-    // A first scan: start the helpers now, so that they are ready when discovery ends.
-    let pool = helpers > 0 && this.files.size === 0 ? new ParsePool(parseWorkerPath(), helpers) : undefined;
+    // A first scan: start the helpers now (unless the CLI already has), so that they are ready
+    // when discovery ends. A scan with an index reads only what was appended: no helpers.
+    const started = this.config.startedHelpers ?? [];
+    const pool = helpers > 0 && this.files.size === 0 ? new ParsePool(parseWorkerPath(), helpers, started) : undefined;
+    if (!pool) for (const w of started) void w.terminate();
     try {
       const fresh = this.discover();
       const freshSet = new Set(fresh);
       let changed = false;
       for (const entry of this.files.values()) if (!freshSet.has(entry) && this.readEntry(entry)) changed = true;
-      // Without helpers nothing is held: one pass over every new file, no sizes needed.
-      const sizes = new Map<FileEntry, number>();
-      if (helpers > 0) {
-        let freshBytes = 0;
-        for (const e of fresh) {
-          let size = 0;
-          try {
-            size = fs.statSync(e.file.path).size;
-          } catch {
-            size = 0;
-          }
-          sizes.set(e, size);
-          freshBytes += size;
-        }
-        if (freshBytes < thresholdBytes) {
-          pool?.dispose();
-          pool = undefined;
-        } else pool ??= new ParsePool(parseWorkerPath(), helpers);
-      }
-      let i = 0;
-      while (i < fresh.length) {
-        const batch: FileEntry[] = [];
-        let batchBytes = 0;
-        while (i < fresh.length && (!pool || batch.length === 0 || batchBytes < batchBytesLimit)) {
-          const e = fresh[i++];
-          if (!e) break;
-          batch.push(e);
-          batchBytes += sizes.get(e) ?? 0;
-        }
-        if (await this.readAndFold(batch, pool)) changed = true;
-      }
+      if (await this.readAndFold(fresh, pool)) changed = true;
       return { changed, files: this.files.size };
     } finally {
       pool?.dispose();
@@ -267,35 +242,107 @@ export class Engine {
   }
 
   /**
-   * Read a batch (in reading order) into the meter: this thread from the front, folding each file
-   * at once; helpers from the back; their files folded after, in order. A file a helper failed
-   * on is read here.
+   * Read files (in reading order) into the meter, folding each in that order: this thread claims
+   * and reads each file nobody has taken; a file a helper took it folds when it arrives, reading
+   * the next free small files meanwhile (held, folded in their turn). A file a helper failed on
+   * is read here.
    */
   private async readAndFold(batch: FileEntry[], pool: ParsePool | undefined): Promise<boolean> {
     const options = { keepPromptText: this.config.keepPromptText };
     const jobs: (ReadJob | null)[] = batch.map((e) => (pool && this.helperReadable(e) ? { agent: e.source.id, file: e.file, fileId: e.fileId, cursor: e.cursor, state: e.state, options } : null));
     const sab = newFlags(jobs);
     const flags = new Int32Array(sab);
-    const pending: Promise<JobResult[]>[] = [];
-    if (pool && jobs.some((j) => j !== null)) for (let h = 0; h < pool.size; h++) pending.push(pool.run(h, jobs, sab).catch(() => []));
+    /** What helpers sent, and what this thread read ahead (undefined: the source failed). */
+    const arrived = new Map<number, HelperRead>();
+    const held = new Map<number, ReadResult<unknown> | undefined>();
+    let wake: (() => void) | undefined;
+    let helping = 0;
+    if (pool && jobs.some((j) => j !== null))
+      for (let h = 0; h < pool.size; h++) {
+        helping++;
+        void pool
+          .run(h, jobs, sab, (index, read) => {
+            arrived.set(index, read);
+            wake?.();
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            helping--;
+            wake?.();
+          });
+      }
+    const stats = (this.lastScan = { files: batch.length, byHelpers: 0, readAhead: 0, waitedMs: 0 });
+    const pause = async (wait: (resolve: () => void) => void): Promise<void> => {
+      const from = performance.now();
+      await new Promise<void>(wait);
+      stats.waitedMs += performance.now() - from;
+    };
     let changed = false;
-    let k = 0;
-    for (; k < batch.length; k++) {
-      const e = batch[k];
-      if (!e || !claimFront(flags, k)) break;
-      if (this.readEntry(e)) changed = true;
-    }
-    // Nothing left for the helpers: they found every file taken; their empty answers need no wait.
-    if (k === batch.length) return changed;
-    const results = new Map<number, ReadResult<unknown>>();
-    for (const list of await Promise.all(pending)) for (const r of list) results.set(r.index, r.result);
-    for (; k < batch.length; k++) {
+    let ahead = 0;
+    for (let k = 0; k < batch.length; k++) {
       const e = batch[k];
       if (!e) continue;
-      const r = results.get(k);
-      if (r ? this.applyRead(e, r) : this.readEntry(e)) changed = true;
+      if (held.has(k)) {
+        const r = held.get(k);
+        held.delete(k);
+        if (r && this.applyRead(e, r)) changed = true;
+        continue;
+      }
+      // While the helpers load, this thread reads the small files at the front; a big one it
+      // leaves to them (reading is what they are for) and waits for one to start.
+      while (jobs[k] && helping > 0 && helperClaims(flags, batch.length) === 0 && !this.small(e)) await pause((resolve) => setTimeout(resolve, 1));
+      if (claimFront(flags, k)) {
+        if (this.readEntry(e)) changed = true;
+        continue;
+      }
+      // A helper has this file. Until it arrives, read the next free small file (one per turn of
+      // the event loop, which delivers the helpers' messages); with none left, wait.
+      for (;;) {
+        if (!arrived.has(k) && helping > 0) await pause((resolve) => setImmediate(resolve));
+        if (arrived.has(k) || helping === 0) break;
+        let j = Math.max(ahead, k + 1);
+        for (; j < batch.length; j++) {
+          const candidate = batch[j];
+          if (candidate && unclaimed(flags, j) && this.small(candidate) && claimFront(flags, j)) break;
+        }
+        ahead = j + 1;
+        const next = batch[j];
+        if (next) {
+          held.set(j, this.readFile(next));
+          stats.readAhead++;
+        } else {
+          await pause((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      }
+      const r = arrived.get(k);
+      arrived.delete(k);
+      if (r) stats.byHelpers++;
+      const res = r ? this.helperResult(e, r) : this.readFile(e);
+      if (res && this.applyRead(e, res)) changed = true;
     }
     return changed;
+  }
+
+  /** A file small enough for this thread to read while it waits for a helper (big ones are theirs). */
+  private small(e: FileEntry): boolean {
+    try {
+      return fs.statSync(e.file.path).size - e.cursor.offset <= (this.config.smallFileBytes ?? smallFileBytes);
+    } catch {
+      return true;
+    }
+  }
+
+  /** What a helper read of a file, as `read` would have returned it (undefined: the source failed). */
+  private helperResult(entry: FileEntry, read: HelperRead): ReadResult<unknown> | undefined {
+    if ('result' in read) return read.result;
+    try {
+      if (!entry.source.parseCollected) throw new Error('lines from a helper for a source that cannot parse them');
+      return entry.source.parseCollected(entry.file, entry.fileId, read.lines, entry.state, { keepPromptText: this.config.keepPromptText });
+    } catch (error: unknown) {
+      this.sourceFailed(entry.source, entry.file.path, error);
+      return undefined;
+    }
   }
 
   /** Files a helper can read with a default source (not Connect's spool; not databases). */

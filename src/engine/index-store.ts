@@ -9,10 +9,10 @@ import * as z from 'zod';
 import { checkSnapshot, type MeterSnapshot } from '../core/snapshot';
 import { agentIds } from '../core/usage';
 import { writeFileAtomic } from './atomic';
+import { indexVersion } from './index-name';
 
 export const indexFormat = 'taximeter-index';
-export const indexVersion = 1;
-export const indexFileName = `index-v${indexVersion}.json`;
+export { indexFileName, indexVersion } from './index-name';
 
 const cursorSchema = z.object({ size: z.number(), mtimeMs: z.number(), ino: z.number(), offset: z.number() });
 

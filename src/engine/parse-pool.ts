@@ -1,15 +1,22 @@
 /**
  * Parallel file reading for cold scans. The files of a batch are in the global reading order
- * (originals before their forks). The calling thread takes them from the front and folds each
- * into the meter at once (its events never pile up); the helpers take them from the back. Each
- * file is claimed once through a shared flag array, so whichever side is faster reads more, and
- * where the two meet, the helpers' files follow the caller's in the same order.
+ * (originals before their forks), and they are folded into the meter in that order.
+ *
+ * Helpers read ahead: each claims the next free file, reads it and passes on the lines the byte
+ * filter keeps (a few percent of a transcript's bytes) in one transferred buffer; the calling
+ * thread parses them and folds them. Reading (copying a gigabyte out of the page cache, finding
+ * line ends, filtering) and parsing then overlap. The calling thread walks the batch from the
+ * front: a file nobody has taken it reads itself (small ones at the start, while the helpers
+ * load); a file a helper has it takes when it arrives, reading the next free small files
+ * meanwhile. Each file is claimed once through a shared flag array. A source that cannot split
+ * its reading is read whole by whoever claims it, and a helper sends its events.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AgentId } from '../core/usage';
 import type { DiscoveredFile, ReadOptions, ReadResult } from '../sources/source';
-import type { FileCursor } from '../sources/tail';
+import type { CollectedLines, FileCursor } from '../sources/tail';
 
 export interface ReadJob {
   agent: AgentId;
@@ -20,11 +27,6 @@ export interface ReadJob {
   options: ReadOptions;
 }
 
-export interface JobResult {
-  index: number;
-  result: ReadResult<unknown>;
-}
-
 /** To a helper: the batch's jobs (null: only the calling thread can read that file) and their claim flags. */
 export interface SharedBatch {
   batch: number;
@@ -32,13 +34,21 @@ export interface SharedBatch {
   flags: SharedArrayBuffer;
 }
 
-type HelperMessage = { type: 'done'; batch: number; results: JobResult[] } | { type: 'error'; batch: number; error: string };
+/** What a helper read of one file: its filtered lines, or (a source that cannot split) its result. */
+export type HelperRead = { lines: CollectedLines } | { result: ReadResult<unknown> };
 
-/** Claim flags: free, taken by the caller (front), by a helper (back), or the caller's only. */
-const Claim = { Free: 0, Front: 1, Back: 2, FrontOnly: 3 } as const;
+/** From a helper: one file it read, the end of its part of a batch, or a failure. */
+export type HelperMessage =
+  | { type: 'file'; batch: number; index: number; read: HelperRead }
+  | { type: 'done'; batch: number }
+  | { type: 'error'; batch: number; error: string };
 
+/** Claim flags: free, taken by the caller, by a helper, or the caller's only. */
+const Claim = { Free: 0, Front: 1, Helper: 2, FrontOnly: 3 } as const;
+
+/** One flag per job, then the number of files helpers have claimed. */
 export function newFlags(jobs: readonly (ReadJob | null)[]): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(4 * Math.max(1, jobs.length));
+  const sab = new SharedArrayBuffer(4 * (jobs.length + 1));
   const flags = new Int32Array(sab);
   jobs.forEach((j, i) => {
     if (j === null) flags[i] = Claim.FrontOnly;
@@ -46,42 +56,80 @@ export function newFlags(jobs: readonly (ReadJob | null)[]): SharedArrayBuffer {
   return sab;
 }
 
-/**
- * The calling thread's next file: `index` if it is still free (now claimed) or the caller's only;
- * false once a helper has it (then every later file is a helper's).
- */
+/** The calling thread claims a file: true if it is the caller's now (or only ever); false if a helper has it. */
 export function claimFront(flags: Int32Array, index: number): boolean {
   const was = Atomics.compareExchange(flags, index, Claim.Free, Claim.Front);
   return was === Claim.Free || was === Claim.FrontOnly;
 }
 
+/** A helper's files: the next free one, in reading order, each now claimed. */
+export function* claimNext(flags: Int32Array, count: number): Generator<number> {
+  for (let i = 0; i < count; i++)
+    if (Atomics.compareExchange(flags, i, Claim.Free, Claim.Helper) === Claim.Free) {
+      Atomics.add(flags, count, 1);
+      yield i;
+    }
+}
+
+/** Whether nobody has claimed the file yet. */
+export function unclaimed(flags: Int32Array, index: number): boolean {
+  return Atomics.load(flags, index) === Claim.Free;
+}
+
+/** How many files helpers have claimed so far. */
+export function helperClaims(flags: Int32Array, count: number): number {
+  return Atomics.load(flags, count);
+}
+
 /**
- * A helper's files, from the back: the indexes it claims, stopping where the calling thread has
- * been (files only the caller can read, or another helper took, are passed over).
+ * Helper threads for a cold scan: `TAXIMETER_PARSE_THREADS` when set, else one per core beyond the
+ * first, at most 2 (they read ahead of the one thread that parses; more would only wait).
  */
-export function* claimBack(flags: Int32Array, count: number): Generator<number> {
-  for (let i = count - 1; i >= 0; i--) {
-    const was = Atomics.compareExchange(flags, i, Claim.Free, Claim.Back);
-    if (was === Claim.Free) yield i;
-    else if (was === Claim.Front) return;
-  }
+export function parseHelperCount(env: NodeJS.ProcessEnv): number {
+  const set = env.TAXIMETER_PARSE_THREADS;
+  if (set !== undefined && /^\d+$/.test(set)) return Math.min(8, Number(set));
+  return Math.max(0, Math.min(2, os.availableParallelism() - 1));
+}
+
+/** A started helper that failed or ended before a pool adopted it. */
+type Helper = Worker & { taximeterEnded?: boolean };
+
+/**
+ * Start helper threads before they are needed (the CLI starts them while it loads); a ParsePool
+ * adopts them. They do not keep the process alive until adopted.
+ */
+export function startParseHelpers(helperPath: string, count: number): Worker[] {
+  if (count <= 0 || !fs.existsSync(helperPath)) return [];
+  return Array.from({ length: count }, (_, i) => {
+    const w: Helper = new Worker(helperPath, { name: `taximeter-parse-${i}` });
+    const ended = (): void => {
+      w.taximeterEnded = true;
+    };
+    w.on('error', ended);
+    w.on('exit', ended);
+    w.unref();
+    return w;
+  });
 }
 
 export class ParsePool {
   private readonly workers: Worker[] = [];
   private batch = 0;
-  private readonly waiting = new Map<number, { resolve: (r: JobResult[]) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { onFile: (index: number, read: HelperRead) => void; resolve: () => void; reject: (e: Error) => void }>();
 
-  /** `helperPath`: the bundled parse-worker.js (or its tsc output in tests). */
-  constructor(helperPath: string, helpers: number) {
-    if (!fs.existsSync(helperPath)) return;
-    for (let i = 0; i < helpers; i++) {
-      const w = new Worker(helperPath, { name: `taximeter-parse-${i}` });
+  /** `helperPath`: the bundled parse-worker.js (or its tsc output in tests); `started`: helpers started earlier. */
+  constructor(helperPath: string, helpers: number, started: readonly Worker[] = []) {
+    const alive = started.filter((w: Helper) => !w.taximeterEnded);
+    for (const w of alive.slice(helpers)) void w.terminate();
+    const workers = [...alive.slice(0, helpers), ...startParseHelpers(helperPath, helpers - Math.min(helpers, alive.length))];
+    for (const w of workers) {
+      w.ref();
       w.on('message', (m: HelperMessage) => {
         const p = this.waiting.get(m.batch);
         if (!p) return;
+        if (m.type === 'file') return p.onFile(m.index, m.read);
         this.waiting.delete(m.batch);
-        if (m.type === 'done') p.resolve(m.results);
+        if (m.type === 'done') p.resolve();
         else p.reject(new Error(m.error));
       });
       // A helper that fails or ends leaves its files to the calling thread (never a hang).
@@ -99,13 +147,16 @@ export class ParsePool {
     return this.workers.length;
   }
 
-  /** Helper `index` reads the files it claims from the back; resolves with what it read. */
-  run(index: number, jobs: (ReadJob | null)[], flags: SharedArrayBuffer): Promise<JobResult[]> {
+  /**
+   * Helper `index` reads the files it claims and hands each to `onFile` as it arrives; resolves
+   * when it has claimed all it will.
+   */
+  run(index: number, jobs: (ReadJob | null)[], flags: SharedArrayBuffer, onFile: (index: number, read: HelperRead) => void): Promise<void> {
     const w = this.workers[index];
     if (!w) return Promise.reject(new Error('no such helper'));
     const batch = ++this.batch;
     return new Promise((resolve, reject) => {
-      this.waiting.set(batch, { resolve, reject });
+      this.waiting.set(batch, { onFile, resolve, reject });
       const message: SharedBatch = { batch, jobs, flags };
       w.postMessage(message);
     });

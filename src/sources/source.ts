@@ -3,7 +3,7 @@
  * means one folder under sources/ and one entry in `agentIds`.
  */
 import type { AgentId, MeterEvent } from '../core/usage';
-import type { FileCursor } from './tail';
+import type { CollectedLines, FileCursor } from './tail';
 
 export interface DiscoveredFile {
   path: string;
@@ -74,6 +74,13 @@ export interface AgentSource<S = unknown> {
   initialState(): S;
   /** Read what is new in one file. */
   read(file: DiscoveredFile, fileId: number, cursor: FileCursor, state: S, options: ReadOptions): ReadResult<S>;
+  /**
+   * `read` in two halves, for a helper thread that reads while this one parses: `collect` reads
+   * and filters the new lines (undefined: this file cannot be read so), `parseCollected` turns
+   * them into exactly what `read` would have returned.
+   */
+  collect?(file: DiscoveredFile, cursor: FileCursor, options: ReadOptions): CollectedLines | undefined;
+  parseCollected?(file: DiscoveredFile, fileId: number, lines: CollectedLines, state: S, options: ReadOptions): ReadResult<S>;
   /**
    * Whether something beside the file changed that its reading depends on (a database's `-wal`),
    * for polling; the file's own size, mtime and inode are checked by the engine.

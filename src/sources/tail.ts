@@ -115,6 +115,57 @@ export function tailFile(path: string, cursor: FileCursor, onLine: (line: string
 }
 
 /**
+ * The lines `tailRaw` would hand over, kept: line i is `bytes[i ? ends[i-1] : 0, ends[i])`. One
+ * buffer, so a helper thread can pass a file's lines on without copying them.
+ */
+export interface CollectedLines {
+  tail: TailResult;
+  bytes: Uint8Array;
+  ends: Int32Array;
+}
+
+/** `tailRaw`, collecting the lines instead of handing them over one by one (for a helper thread). */
+export function collectLines(path: string, cursor: FileCursor, options: TailOptions = {}): CollectedLines {
+  let bytes = Buffer.allocUnsafeSlow(64 * 1024);
+  let used = 0;
+  let ends = new Int32Array(256);
+  let count = 0;
+  const tail = tailRaw(
+    path,
+    cursor,
+    (buf, start, end) => {
+      const n = end - start;
+      if (used + n > bytes.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(2 * bytes.length, used + n));
+        bytes.copy(grown, 0, 0, used);
+        bytes = grown;
+      }
+      buf.copy(bytes, used, start, end);
+      used += n;
+      if (count === ends.length) {
+        const more = new Int32Array(2 * ends.length);
+        more.set(ends);
+        ends = more;
+      }
+      ends[count++] = used;
+    },
+    options,
+  );
+  // Buffers of their own (allocUnsafeSlow: not slices of Node's shared pool), so they can be transferred.
+  return { tail, bytes: new Uint8Array(bytes.buffer, 0, used), ends: ends.subarray(0, count) };
+}
+
+/** Hand each collected line to `onRaw`, as `tailRaw` would have. */
+export function replayLines(lines: CollectedLines, onRaw: (buf: Buffer, start: number, end: number) => void): void {
+  const buf = Buffer.from(lines.bytes.buffer, lines.bytes.byteOffset, lines.bytes.byteLength);
+  let start = 0;
+  for (const end of lines.ends) {
+    onRaw(buf, start, end);
+    start = end;
+  }
+}
+
+/**
  * `tailFile` handing over each line as bytes (`buf[start, end)`, valid only during the call), for
  * parsers that read bytes; the same lines, cursor and counts.
  */

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
-import { claudeLineFilter, claudeLineSkippable, isAttachmentHead } from '../../src/sources/claude-code/parse';
+import { claudeLineFilter, claudeLineSkippable, isAttachmentHead } from '../../src/sources/claude-code/filter';
 import { headBytes } from '../../src/sources/tail';
 import * as fs from 'node:fs';
 import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals } from '../helpers';

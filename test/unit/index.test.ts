@@ -1,14 +1,16 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport } from '../../src/core/report';
 import { Engine, type EngineConfig } from '../../src/engine/engine';
 import { indexFileName } from '../../src/engine/index-store';
-import { claimBack, claimFront, newFlags, ParsePool, type ReadJob } from '../../src/engine/parse-pool';
+import { claimFront, claimNext, helperClaims, newFlags, ParsePool, parseHelperCount, startParseHelpers, type HelperRead, type ReadJob } from '../../src/engine/parse-pool';
+import { claudeLineFilter, claudeLineSkippable } from '../../src/sources/claude-code/filter';
 import { createClaudeCodeSource } from '../../src/sources/claude-code/source';
-import { emptyCursor } from '../../src/sources/tail';
-import { claudeFixture, copyTree, tempDir } from '../helpers';
+import { emptyCursor, replayLines, tailRaw } from '../../src/sources/tail';
+import { claudeFixture, copyTree, fixturesDir, tempDir } from '../helpers';
 
 const calendar = createCalendar('UTC');
 const range = { from: -Infinity, to: Infinity };
@@ -70,20 +72,61 @@ describe('persisted index', () => {
 });
 
 describe('parallel cold scan', () => {
-  it('gives exactly the sequential result, folding helper results in file order', async () => {
+  const fixtures = ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel'];
+  const codexFixture = path.join(fixturesDir, 'other-agents', 'codex', 'resume-3-turns', 'sessions');
+  const both = (root: string, codexRoot: string): EngineConfig => ({ ...config(root, tempDir()), agents: ['claude-code', 'codex'], codex: { onlyDirs: [codexRoot] }, cacheDir: undefined });
+  const helperPath = path.join(__dirname, '..', '..', 'src', 'engine', 'parse-worker.js');
+
+  it('gives exactly the sequential result, whoever reads which file (helpers first; then both)', async () => {
     const root = tempDir();
-    for (const s of ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel']) copyTree(claudeFixture(s), root);
+    for (const s of fixtures) copyTree(claudeFixture(s), root);
+    const codexRoot = tempDir();
+    copyTree(codexFixture, codexRoot);
+    const seq = new Engine(both(root, codexRoot));
+    seq.scan();
+    assert.ok(seq.meter.sessions.size >= 6);
+    // smallFileBytes 0: this thread reads nothing before a helper has started, so helpers read
+    // here too (the fixtures are small enough for this thread to read them all otherwise).
+    for (const smallFileBytes of [0, undefined]) {
+      const par = new Engine({ ...both(root, codexRoot), parseThreads: 1, smallFileBytes });
+      await par.scanParallel();
+      assert.deepEqual(report(par), report(seq), `smallFileBytes ${smallFileBytes}`);
+      assert.deepEqual(par.health().byAgent, seq.health().byAgent, `smallFileBytes ${smallFileBytes}`);
+      if (smallFileBytes === 0) assert.ok(par.lastScan.byHelpers > 0, 'a helper read files');
+    }
+  });
+
+  it('adopts helper threads started beforehand, and ends them when the scan does not need them', async () => {
+    const root = tempDir();
+    for (const s of fixtures) copyTree(claudeFixture(s), root);
     const seq = new Engine({ ...config(root, tempDir()), cacheDir: undefined });
     seq.scan();
-    const par = new Engine({ ...config(root, tempDir()), cacheDir: undefined, parseThreads: 1 });
-    // Helpers are used from 48 MB of new files; a threshold of 0 forces one here.
-    await par.scanParallel(0);
-    assert.deepEqual(report(par), report(seq));
+    const cache = tempDir();
+    const started = startParseHelpers(helperPath, 1);
+    assert.equal(started.length, 1);
+    const cold = new Engine({ ...config(root, cache), parseThreads: 1, smallFileBytes: 0, startedHelpers: started });
+    await cold.scanParallel();
+    assert.ok(cold.lastScan.byHelpers > 0, 'the started helper read files');
+    assert.deepEqual(report(cold), report(seq));
+    cold.saveIndex();
+    // With an index, only appended bytes are read: helpers started for nothing are ended.
+    const unused = startParseHelpers(helperPath, 1);
+    const ended = new Promise<number>((resolve) => unused[0]?.once('exit', resolve));
+    const warm = new Engine({ ...config(root, cache), parseThreads: 1, startedHelpers: unused });
+    assert.equal(warm.loadIndex(), true);
+    await warm.scanParallel();
+    assert.equal(typeof (await ended), 'number', 'the unused helper ended');
+    assert.deepEqual(report(warm), report(seq));
   });
-});
 
-describe('sharing a batch between the calling thread and helpers', () => {
-  it('every file is read once: the caller a prefix, the helpers the rest (random interleavings, 2 helpers)', () => {
+  it('helper threads: TAXIMETER_PARSE_THREADS, else one per further core, at most 2', () => {
+    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '0' }), 0);
+    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '3' }), 3);
+    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: 'many' }), Math.max(0, Math.min(2, os.availableParallelism() - 1)));
+    assert.equal(parseHelperCount({}), Math.max(0, Math.min(2, os.availableParallelism() - 1)));
+  });
+
+  it('every file is claimed exactly once, by the calling thread or a helper (random interleavings, 2 helpers)', () => {
     let seed = 11;
     const rnd = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -93,31 +136,31 @@ describe('sharing a batch between the calling thread and helpers', () => {
       const n = 1 + rnd(30);
       const jobs = Array.from({ length: n }, () => (rnd(5) === 0 ? null : ({} as ReadJob)));
       const flags = new Int32Array(newFlags(jobs));
-      const helpers = [claimBack(flags, n), claimBack(flags, n)];
-      const byHelpers: number[] = [];
+      const helpers = [claimNext(flags, n), claimNext(flags, n)];
+      const owner = new Array<string>(n).fill('');
       const done = [false, false];
       let front = 0;
-      let frontDone = false;
-      while (!frontDone || !done[0] || !done[1]) {
+      while (front < n || !done[0] || !done[1]) {
         const who = rnd(3);
         if (who === 2) {
-          if (frontDone) continue;
-          if (front < n && claimFront(flags, front)) front++;
-          else frontDone = true;
+          if (front >= n) continue;
+          if (claimFront(flags, front)) owner[front] += 'front';
+          front++;
         } else if (!done[who]) {
           const r = helpers[who]?.next();
           if (!r || r.done) done[who] = true;
-          else byHelpers.push(r.value);
+          else owner[r.value] += `helper${who}`;
         }
       }
-      // The caller read 0..front-1; after it, the helpers' files and the caller-only ones (read by the caller then).
-      const rest = Array.from({ length: n - front }, (_, i) => front + i);
-      assert.deepEqual([...byHelpers].sort((a, b) => a - b), rest.filter((i) => jobs[i] !== null), `round ${round}`);
-      assert.equal(new Set(byHelpers).size, byHelpers.length, 'no file twice');
+      for (let i = 0; i < n; i++) {
+        if (jobs[i] === null) assert.equal(owner[i], 'front', `round ${round}: file ${i} is the caller's only`);
+        else assert.ok(['front', 'helper0', 'helper1'].includes(owner[i] ?? ''), `round ${round}: file ${i} claimed by "${owner[i]}"`);
+      }
+      assert.equal(helperClaims(flags, n), owner.filter((o) => o.startsWith('helper')).length, `round ${round}: helper claims counted`);
     }
   });
 
-  it('a helper thread reads files exactly as this thread does', async () => {
+  it('a helper thread passes on exactly the lines this thread would read, and they parse to the same result', async () => {
     const root = tempDir();
     for (const s of ['tools_resume', 'subagent_models', 'compact_manual']) copyTree(claudeFixture(s), root);
     const source = createClaudeCodeSource({ onlyDirs: [root] });
@@ -125,15 +168,21 @@ describe('sharing a batch between the calling thread and helpers', () => {
     assert.ok(files.length >= 5);
     const options = { keepPromptText: true };
     const jobs: ReadJob[] = files.map((file, i) => ({ agent: 'claude-code', file, fileId: i + 1, cursor: emptyCursor(), state: source.initialState(), options }));
-    const pool = new ParsePool(path.join(__dirname, '..', '..', 'src', 'engine', 'parse-worker.js'), 1);
+    const pool = new ParsePool(helperPath, 1);
     try {
       assert.equal(pool.size, 1);
-      const results = await pool.run(0, jobs, newFlags(jobs));
-      assert.equal(results.length, jobs.length, 'with nobody at the front, the helper reads every file');
-      for (const r of results) {
-        const j = jobs[r.index];
-        assert.ok(j);
-        assert.deepEqual(r.result, source.read(j.file, j.fileId, emptyCursor(), source.initialState(), options), j.file.path);
+      const got = new Map<number, HelperRead>();
+      await pool.run(0, jobs, newFlags(jobs), (index, read) => got.set(index, read));
+      assert.equal(got.size, jobs.length, 'with nobody at the front, the helper reads every file');
+      for (const [index, read] of got) {
+        const j = jobs[index];
+        assert.ok(j && 'lines' in read, 'transcripts come as lines');
+        const lines: string[] = [];
+        tailRaw(j.file.path, emptyCursor(), (b, s, e) => lines.push(b.toString('latin1', s, e)), { filter: claudeLineFilter, skipHead: claudeLineSkippable });
+        const passed: string[] = [];
+        replayLines(read.lines, (b, s, e) => passed.push(b.toString('latin1', s, e)));
+        assert.deepEqual(passed, lines, j.file.path);
+        assert.deepEqual(source.parseCollected?.(j.file, j.fileId, read.lines, source.initialState(), options), source.read(j.file, j.fileId, emptyCursor(), source.initialState(), options), j.file.path);
       }
     } finally {
       pool.dispose();

@@ -5,11 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MeterEvent } from '../../core/usage';
-import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
-import { tailFile, tailRaw, type FileCursor, type TailOptions } from '../tail';
+import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadOptions, type ReadResult, type SourceProblem } from '../source';
+import { replayLines, tailFile, tailRaw, type CollectedLines, type FileCursor, type TailResult } from '../tail';
 import { walkFiles } from '../walk';
 import { parseSpoolLine } from './connect-parse';
-import { claudeLineFilter, claudeLineSkippable, initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type LineOutcome } from './parse';
+import { collectTranscript, transcriptFilter } from './filter';
+import { initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type LineOutcome } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
 const headBytes = 8 * 1024;
@@ -25,6 +26,57 @@ function discoverSpool(dir: string, problems: SourceProblem[]): DiscoveredFile[]
     return [];
   }
   return names.filter((n) => n.endsWith('.jsonl')).map((n) => ({ path: path.join(dir, n), agent: 'claude-code' as const }));
+}
+
+/**
+ * One file's lines → events, health and problems; `finish` adds what the reading loop counted.
+ * The same whether the lines come straight from the file or from a helper thread.
+ */
+function lineReader(file: DiscoveredFile, fileId: number, state: ClaudeFileState, options: ReadOptions) {
+  const health = emptyHealth();
+  const problems: SourceProblem[] = [];
+  const events: MeterEvent[] = [];
+  const ctx = { fileId, state: { ...state }, projectHint: file.projectHint, keepPromptText: options.keepPromptText };
+  const onOutcome = (outcome: LineOutcome): void => {
+    switch (outcome.status) {
+      case 'ok':
+        health.parsed++;
+        for (const e of outcome.events) events.push(e);
+        break;
+      case 'skipped':
+        health.skipped++;
+        break;
+      case 'malformed':
+        health.malformed++;
+        if (health.malformed <= 3) problems.push({ path: file.path, message: `malformed line skipped (${outcome.reason ?? 'invalid'})` });
+        break;
+      case 'rejected':
+        health.rejected++;
+        if (health.rejected <= 3) problems.push({ path: file.path, message: `line rejected: ${outcome.reason ?? 'invalid'}` });
+        break;
+    }
+  };
+  return {
+    onBytes: (buf: Buffer, start: number, end: number): void => onOutcome(parseClaudeBytes(buf, start, end, ctx)),
+    onSpoolLine: (line: string): void => onOutcome(parseSpoolLine(line, ctx)),
+    // Rewritten or replaced: the file's parser state starts afresh too.
+    restart: (): void => {
+      ctx.state = initialClaudeFileState();
+    },
+    finish: (tail: TailResult): ReadResult<ClaudeFileState> => {
+      health.skipped += tail.filtered;
+      health.malformed += tail.malformed;
+      if (tail.malformed > 0) problems.push({ path: file.path, message: `${tail.malformed} line(s) that are not JSON objects skipped` });
+      health.oversized += tail.oversized;
+      health.bytesRead += tail.bytesRead;
+      if (tail.oversized > 0) problems.push({ path: file.path, message: `${tail.oversized} oversized line(s) skipped` });
+      if (tail.status === 'unreadable') {
+        health.unreadableFiles++;
+        problems.push({ path: file.path, message: tail.error ?? 'unreadable' });
+      }
+      return { events, cursor: tail.cursor, state: ctx.state, health, problems, restarted: tail.status === 'rewritten', missing: tail.status === 'missing' };
+    },
+  };
 }
 
 export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): AgentSource<ClaudeFileState> {
@@ -85,63 +137,22 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       }
     },
     read(file, fileId, cursor: FileCursor, state: ClaudeFileState, options): ReadResult<ClaudeFileState> {
-      const health = emptyHealth();
-      const problems: SourceProblem[] = [];
-      const events: MeterEvent[] = [];
-      const ctx = { fileId, state: { ...state }, projectHint: file.projectHint, keepPromptText: options.keepPromptText };
-      const spool = isSpool(file.path);
-      const onOutcome = (outcome: LineOutcome): void => {
-        switch (outcome.status) {
-          case 'ok':
-            health.parsed++;
-            for (const e of outcome.events) events.push(e);
-            break;
-          case 'skipped':
-            health.skipped++;
-            break;
-          case 'malformed':
-            health.malformed++;
-            if (health.malformed <= 3) problems.push({ path: file.path, message: `malformed line skipped (${outcome.reason ?? 'invalid'})` });
-            break;
-          case 'rejected':
-            health.rejected++;
-            if (health.rejected <= 3) problems.push({ path: file.path, message: `line rejected: ${outcome.reason ?? 'invalid'}` });
-            break;
-        }
-      };
-      const tailOptions: TailOptions = {
-        filter: spool ? undefined : claudeLineFilter,
-        skipHead: spool ? undefined : claudeLineSkippable,
-        budgetBytes: options.budgetBytes,
-        // Rewritten or replaced: the file's parser state starts afresh too.
-        onRestart: () => {
-          ctx.state = initialClaudeFileState();
-        },
-      };
+      const reader = lineReader(file, fileId, state, options);
       // Transcripts are parsed from their bytes (the projection: no JSON.parse of whole lines);
       // Connect's spool, a few small lines, as text.
-      const tail = spool
-        ? tailFile(file.path, cursor, (line) => onOutcome(parseSpoolLine(line, ctx)), tailOptions)
-        : tailRaw(file.path, cursor, (buf, start, end) => onOutcome(parseClaudeBytes(buf, start, end, ctx)), tailOptions);
-      health.skipped += tail.filtered;
-      health.malformed += tail.malformed;
-      if (tail.malformed > 0) problems.push({ path: file.path, message: `${tail.malformed} line(s) that are not JSON objects skipped` });
-      health.oversized += tail.oversized;
-      health.bytesRead += tail.bytesRead;
-      if (tail.oversized > 0) problems.push({ path: file.path, message: `${tail.oversized} oversized line(s) skipped` });
-      if (tail.status === 'unreadable') {
-        health.unreadableFiles++;
-        problems.push({ path: file.path, message: tail.error ?? 'unreadable' });
-      }
-      return {
-        events,
-        cursor: tail.cursor,
-        state: ctx.state,
-        health,
-        problems,
-        restarted: tail.status === 'rewritten',
-        missing: tail.status === 'missing',
-      };
+      const tail = isSpool(file.path)
+        ? tailFile(file.path, cursor, reader.onSpoolLine, { budgetBytes: options.budgetBytes, onRestart: reader.restart })
+        : tailRaw(file.path, cursor, reader.onBytes, { ...transcriptFilter, budgetBytes: options.budgetBytes, onRestart: reader.restart });
+      return reader.finish(tail);
+    },
+    collect(file, cursor: FileCursor, options): CollectedLines | undefined {
+      return isSpool(file.path) ? undefined : collectTranscript(file.path, cursor, options.budgetBytes);
+    },
+    parseCollected(file, fileId, lines: CollectedLines, state: ClaudeFileState, options): ReadResult<ClaudeFileState> {
+      const reader = lineReader(file, fileId, state, options);
+      if (lines.tail.status === 'rewritten') reader.restart();
+      replayLines(lines, reader.onBytes);
+      return reader.finish(lines.tail);
     },
   };
 }
