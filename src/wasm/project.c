@@ -268,14 +268,15 @@ static int scan_object(int32_t slot) {
   for (;;) {
     if (p >= end || *p != '"') return 0;
     const unsigned char *key = p + 1;
-    uint32_t h;
-    int ks = scan_key(&h);
-    if (!ks) return 0;
     int32_t child = -1;
     if (matched) {
+      uint32_t h;
+      int ks = scan_key(&h);
       /* A key with escapes could equal a registered one once decoded: let JSON.parse decide. */
       if (ks != 1) return 0;
       child = lookup(slot, key, (int32_t)(p - 1 - key), h);
+    } else if (!scan_string()) {
+      return 0;
     }
     skip_ws();
     if (p >= end || *p != ':') return 0;

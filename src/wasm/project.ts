@@ -113,10 +113,10 @@ export class Projector {
 
   /**
    * The value at `slot` in the last line scanned, as JSON.parse would give it (undefined when
-   * absent). An object whose keys are registered is built by `object`; without it, or any other
-   * container, it is decoded whole.
+   * absent). Containers are decoded whole from their bytes; a caller that wants only the registered
+   * keys of an object builds it from them (see `isObject`).
    */
-  get(slot: number, object?: () => unknown): unknown {
+  get(slot: number): unknown {
     const at = this.inputAt;
     switch (this.kind[slot]) {
       case Kind.Absent:
@@ -131,9 +131,6 @@ export class Projector {
         return false;
       case Kind.Null:
         return null;
-      case Kind.Object:
-        if (object) return object();
-        break;
       default:
         break;
     }

@@ -210,6 +210,10 @@ describe('JSON projection (wasm)', () => {
       (l) => l.slice(0, Math.floor(r() * l.length)),
       (l) => l.replace(/,/, ' , '),
       (l) => l.replace(/"uuid":/, '"uu\\u0069d":'),
+      (l) => l.replace(/"modelUsage":\{/, '"modelUsage":{"x":1,'),
+      (l) => l.replace(/"totalCostUSD":[\d.e-]+/, '"totalCostUSD":"1"'),
+      (l) => l.replace(/"modelUsage":/, '"modelUsage":null,"modelUsage":'),
+      (l) => l.replace(/"modelUsage":\{"/, '"modelUsage":{"__proto__":{"inputTokens":1},"'),
     ];
     for (let i = 0; i < 4000; i++) {
       const m = mutations[i % mutations.length];

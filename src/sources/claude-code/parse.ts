@@ -130,6 +130,8 @@ const chainKeys = {
     usage: { input_tokens: true, output_tokens: true, cache_creation_input_tokens: true, cache_read_input_tokens: true, cache_creation: { ephemeral_5m_input_tokens: true, ephemeral_1h_input_tokens: true } },
   },
   compactMetadata: { trigger: true, preTokens: true, postTokens: true, durationMs: true, cumulativeDroppedTokens: true },
+  totalCostUSD: true,
+  modelUsage: true,
 } as const;
 
 /** The slot of each key the parser reads. */
@@ -165,6 +167,8 @@ function chainSlots(p: Projector) {
     postTokens: p.slot('compactMetadata.postTokens'),
     durationMs: p.slot('compactMetadata.durationMs'),
     cumulativeDroppedTokens: p.slot('compactMetadata.cumulativeDroppedTokens'),
+    totalCostUSD: p.slot('totalCostUSD'),
+    modelUsage: p.slot('modelUsage'),
   };
 }
 
@@ -183,13 +187,15 @@ function chainProjection(): typeof projection {
  * The record of a chain line as the parser reads it, from the projection of its bytes: each key
  * the parser reads for its type has the value JSON.parse would give it (absent: undefined), and
  * nothing else is built. Undefined when the line is not a valid JSON object whose `type` is
- * assistant, user or system: JSON.parse decides then.
+ * assistant, user, system or cost-state: JSON.parse decides then.
  */
 function projectChainRecord(buf: Buffer, start: number, end: number): Record<string, unknown> | undefined {
   const pr = chainProjection();
   if (!pr || !pr.p.scan(buf, start, end)) return undefined;
   const { p, s } = pr;
   const type = p.get(s.type);
+  // A cost-state's per-model totals (keys are model names) are decoded whole from their own bytes.
+  if (type === 'cost-state') return { type, sessionId: p.get(s.sessionId), totalCostUSD: p.get(s.totalCostUSD), modelUsage: p.get(s.modelUsage) };
   if (type !== 'assistant' && type !== 'user' && type !== 'system') return undefined;
   const sessionId = p.get(s.sessionId);
   const timestamp = p.get(s.timestamp);
@@ -197,35 +203,33 @@ function projectChainRecord(buf: Buffer, start: number, end: number): Record<str
   const isSidechain = p.get(s.isSidechain);
   const cwd = p.get(s.cwd);
   const gitBranch = p.get(s.gitBranch);
+  // An object whose keys are registered is built here; any other value (absent, null, a string…) is what get() gives.
   if (type === 'assistant') {
-    const cacheCreation = (): unknown => ({ ephemeral_5m_input_tokens: p.get(s.written5m), ephemeral_1h_input_tokens: p.get(s.written1h) });
-    const usage = (): unknown => ({
-      input_tokens: p.get(s.input),
-      output_tokens: p.get(s.output),
-      cache_creation_input_tokens: p.get(s.written),
-      cache_read_input_tokens: p.get(s.read),
-      cache_creation: p.get(s.cacheCreation, cacheCreation),
-    });
-    const message = p.get(s.message, () => ({ id: p.get(s.id), model: p.get(s.model), usage: p.get(s.usage, usage) }));
+    let message: unknown;
+    if (p.isObject(s.message)) {
+      let usage: unknown;
+      if (p.isObject(s.usage)) {
+        const cacheCreation = p.isObject(s.cacheCreation) ? { ephemeral_5m_input_tokens: p.get(s.written5m), ephemeral_1h_input_tokens: p.get(s.written1h) } : p.get(s.cacheCreation);
+        usage = { input_tokens: p.get(s.input), output_tokens: p.get(s.output), cache_creation_input_tokens: p.get(s.written), cache_read_input_tokens: p.get(s.read), cache_creation: cacheCreation };
+      } else usage = p.get(s.usage);
+      message = { id: p.get(s.id), model: p.get(s.model), usage };
+    } else message = p.get(s.message);
     return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, requestId: p.get(s.requestId), requestSessionId: p.get(s.requestSessionId), message };
   }
   if (type === 'user') {
-    const message = p.get(s.message, () => ({ content: p.get(s.content) }));
+    const message = p.isObject(s.message) ? { content: p.get(s.content) } : p.get(s.message);
     return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, isMeta: p.get(s.isMeta), isCompactSummary: p.get(s.isCompactSummary), message };
   }
-  const compactMetadata = p.get(s.compactMetadata, () => ({
-    trigger: p.get(s.trigger),
-    preTokens: p.get(s.preTokens),
-    postTokens: p.get(s.postTokens),
-    durationMs: p.get(s.durationMs),
-    cumulativeDroppedTokens: p.get(s.cumulativeDroppedTokens),
-  }));
+  const compactMetadata = p.isObject(s.compactMetadata)
+    ? { trigger: p.get(s.trigger), preTokens: p.get(s.preTokens), postTokens: p.get(s.postTokens), durationMs: p.get(s.durationMs), cumulativeDroppedTokens: p.get(s.cumulativeDroppedTokens) }
+    : p.get(s.compactMetadata);
   return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, subtype: p.get(s.subtype), compactMetadata };
 }
 
 /**
- * `parseClaudeLine` on a line's bytes: chain records through the projection (no JSON.parse of
- * the whole line), everything else — and any line the projection declines — through JSON.parse.
+ * `parseClaudeLine` on a line's bytes: chain records and cost-states through the projection (no
+ * JSON.parse of the whole line), everything else — and any line the projection declines —
+ * through JSON.parse.
  * Same outcome as `parseClaudeLine(decoded line)`, tested line by line.
  */
 export function parseClaudeBytes(buf: Buffer, start: number, end: number, ctx: ClaudeParseContext): LineOutcome {
