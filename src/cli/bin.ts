@@ -40,13 +40,13 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   }
   // Intl's first use (time zones, collation) costs 25–40 ms on whichever thread comes first, and
   // its data is shared by the process: a throwaway thread pays it while this one loads and scans.
+  // A cold scan (no index yet) reads with helper threads: started now, they load while this
+  // thread does, and are reading by the time the files are found; the first also warms Intl.
   let startedHelpers: Worker[] = [];
   if (argv[0] === 'report' || argv[0] === 'export') {
     try {
-      new Worker("Intl.DateTimeFormat().resolvedOptions(); 'a'.localeCompare('b')", { eval: true }).on('error', () => undefined).unref();
-      // A cold scan (no index yet) reads with helper threads: started now, they load while this
-      // thread does, and are reading by the time the files are found.
-      if (noCache || !fs.existsSync(path.join(cacheDir, indexFileName))) startedHelpers = startParseHelpers(path.join(__dirname, 'parse-worker.js'), parseHelperCount(env));
+      if (noCache || !fs.existsSync(path.join(cacheDir, indexFileName))) startedHelpers = startParseHelpers(path.join(__dirname, 'parse-worker.js'), parseHelperCount(env), true);
+      if (startedHelpers.length === 0) new Worker("Intl.DateTimeFormat().resolvedOptions(); 'a'.localeCompare('b')", { eval: true }).on('error', () => undefined).unref();
     } catch {
       // Only a speed-up.
     }

@@ -98,10 +98,10 @@ type Helper = Worker & { taximeterEnded?: boolean };
  * Start helper threads before they are needed (the CLI starts them while it loads); a ParsePool
  * adopts them. They do not keep the process alive until adopted.
  */
-export function startParseHelpers(helperPath: string, count: number): Worker[] {
+export function startParseHelpers(helperPath: string, count: number, warmIntl = false): Worker[] {
   if (count <= 0 || !fs.existsSync(helperPath)) return [];
   return Array.from({ length: count }, (_, i) => {
-    const w: Helper = new Worker(helperPath, { name: `taximeter-parse-${i}` });
+    const w: Helper = new Worker(helperPath, { name: `taximeter-parse-${i}`, workerData: { warmIntl: warmIntl && i === 0 } });
     const ended = (): void => {
       w.taximeterEnded = true;
     };

@@ -5,7 +5,7 @@
  * between batches; the engine owns cursors and state. Only the byte filter is loaded at start, so
  * the helper is reading while the calling thread is still discovering files.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentId } from '../core/usage';
 import { collectTranscript } from '../sources/claude-code/filter';
 import type { AgentSource } from '../sources/source';
@@ -15,6 +15,13 @@ const port = parentPort;
 if (!port) throw new Error('parse-worker.ts must run in a worker thread');
 
 const sources = new Map<AgentId, AgentSource>();
+
+// Intl's first use (time zones, collation: 25–40 ms) is process-wide: a helper the CLI starts early
+// pays it while it waits for its first files, so the report does not.
+if ((workerData as { warmIntl?: boolean } | undefined)?.warmIntl) {
+  Intl.DateTimeFormat().resolvedOptions();
+  'a'.localeCompare('b');
+}
 
 async function source(agent: AgentId): Promise<AgentSource> {
   let s = sources.get(agent);
