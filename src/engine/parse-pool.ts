@@ -37,9 +37,9 @@ export interface SharedBatch {
 /** What a helper read of one file: its filtered lines, or (a source that cannot split) its result. */
 export type HelperRead = { lines: CollectedLines } | { result: ReadResult<unknown> };
 
-/** From a helper: one file it read, the end of its part of a batch, or a failure. */
+/** From a helper: files it read (several per message: each message has a fixed cost), the end of its part of a batch, or a failure. */
 export type HelperMessage =
-  | { type: 'file'; batch: number; index: number; read: HelperRead }
+  | { type: 'files'; batch: number; files: { index: number; read: HelperRead }[] }
   | { type: 'done'; batch: number }
   | { type: 'error'; batch: number; error: string };
 
@@ -127,7 +127,10 @@ export class ParsePool {
       w.on('message', (m: HelperMessage) => {
         const p = this.waiting.get(m.batch);
         if (!p) return;
-        if (m.type === 'file') return p.onFile(m.index, m.read);
+        if (m.type === 'files') {
+          for (const f of m.files) p.onFile(f.index, f.read);
+          return;
+        }
         this.waiting.delete(m.batch);
         if (m.type === 'done') p.resolve();
         else p.reject(new Error(m.error));
