@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { createCalendar } from '../../src/core/calendar';
 import { buildReport } from '../../src/core/report';
@@ -117,6 +118,31 @@ describe('parallel cold scan', () => {
     await warm.scanParallel();
     assert.equal(typeof (await ended), 'number', 'the unused helper ended');
     assert.deepEqual(report(warm), report(seq));
+  });
+
+  it('a helper that dies after claiming files: this thread reads them, nothing lost or counted twice', async () => {
+    const root = tempDir();
+    for (const s of fixtures) copyTree(claudeFixture(s), root);
+    const seq = new Engine({ ...config(root, tempDir()), cacheDir: undefined });
+    seq.scan();
+    // A stand-in helper: claims the first three files the way a helper does, then its thread ends.
+    const dying = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.on('message', (m) => {
+         const flags = new Int32Array(m.flags);
+         let claimed = 0;
+         for (let i = 0; i < m.jobs.length && claimed < 3; i++) if (Atomics.compareExchange(flags, i, 0, 2) === 0) { Atomics.add(flags, m.jobs.length, 1); claimed++; }
+         process.exit(3);
+       });`,
+      { eval: true },
+    );
+    const ended = new Promise<number>((resolve) => dying.once('exit', resolve));
+    const par = new Engine({ ...config(root, tempDir()), cacheDir: undefined, parseThreads: 1, smallFileBytes: 0, startedHelpers: [dying] });
+    await par.scanParallel();
+    assert.equal(await ended, 3);
+    assert.equal(par.lastScan.byHelpers, 0, 'the helper sent nothing');
+    assert.deepEqual(report(par), report(seq));
+    assert.deepEqual(par.health().byAgent, seq.health().byAgent);
   });
 
   it('helper threads: TAXIMETER_PARSE_THREADS, else one per further core, at most 2', () => {
