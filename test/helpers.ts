@@ -11,6 +11,16 @@ export function claudeFixture(scenario: string): string {
   return path.join(fixturesDir, 'claude-code', scenario);
 }
 
+/** A seeded pseudo-random number generator in [0, 1): fuzz tests repeat exactly. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 2246822519) + 3266489917) >>> 0;
+    s ^= s >>> 13;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
 export function tempDir(prefix = 'taximeter-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -254,12 +254,38 @@ static int literal(const char *word, int len) {
 
 static int scan_value(int32_t slot);
 
-/* An object starting at `{`: the value of `slot` (-1: the top object; -2: a value not tracked). */
-static int scan_object(int32_t slot) {
+/* Entering a container at its opening bracket: 0 when nested too deep. */
+static int open_container(void) {
   if (++depth > MAX_DEPTH) return 0;
-  int matched = slot >= -1 && slot_has_children[slot + 1];
   p++;
   skip_ws();
+  return 1;
+}
+
+/*
+ * After a member of a container: 1 when a comma follows (another member comes), 2 when the
+ * container closes with `close`, 0 when neither (invalid).
+ */
+static int after_member(unsigned char close) {
+  skip_ws();
+  if (p >= end) return 0;
+  if (*p == ',') {
+    p++;
+    skip_ws();
+    return 1;
+  }
+  if (*p == close) {
+    p++;
+    depth--;
+    return 2;
+  }
+  return 0;
+}
+
+/* An object starting at `{`: the value of `slot` (-1: the top object; -2: a value not tracked). */
+static int scan_object(int32_t slot) {
+  if (!open_container()) return 0;
+  int matched = slot >= -1 && slot_has_children[slot + 1];
   if (p < end && *p == '}') {
     p++;
     depth--;
@@ -283,26 +309,13 @@ static int scan_object(int32_t slot) {
     p++;
     skip_ws();
     if (!scan_value(child)) return 0;
-    skip_ws();
-    if (p >= end) return 0;
-    if (*p == ',') {
-      p++;
-      skip_ws();
-      continue;
-    }
-    if (*p == '}') {
-      p++;
-      depth--;
-      return 1;
-    }
-    return 0;
+    int next = after_member('}');
+    if (next != 1) return next == 2;
   }
 }
 
 static int scan_array(void) {
-  if (++depth > MAX_DEPTH) return 0;
-  p++;
-  skip_ws();
+  if (!open_container()) return 0;
   if (p < end && *p == ']') {
     p++;
     depth--;
@@ -310,19 +323,8 @@ static int scan_array(void) {
   }
   for (;;) {
     if (!scan_value(-1)) return 0;
-    skip_ws();
-    if (p >= end) return 0;
-    if (*p == ',') {
-      p++;
-      skip_ws();
-      continue;
-    }
-    if (*p == ']') {
-      p++;
-      depth--;
-      return 1;
-    }
-    return 0;
+    int next = after_member(']');
+    if (next != 1) return next == 2;
   }
 }
 

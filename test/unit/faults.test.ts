@@ -12,18 +12,9 @@ import { buildReport } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
 import { indexFileName } from '../../src/engine/index-store';
 import { initialClaudeFileState, parseClaudeLine } from '../../src/sources/claude-code/parse';
-import { claudeFixture, copyTree, listJsonl, referenceClaudeTotals, repoRoot, tempDir } from '../helpers';
+import { claudeFixture, copyTree, listJsonl, referenceClaudeTotals, repoRoot, rng, tempDir } from '../helpers';
 
 const calendar = createCalendar('UTC');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 2246822519) + 3266489917) >>> 0;
-    s ^= s >>> 13;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 function totals(e: Engine): { input: number; output: number; cacheWrite: number; cacheRead: number } {
   const t = buildReport(e.meter, { range: { from: -Infinity, to: Infinity }, idleMs: 300_000, calendar }).totals.tokens;

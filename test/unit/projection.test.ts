@@ -11,16 +11,7 @@ import * as path from 'node:path';
 import { initialClaudeFileState, parseClaudeBytes, parseClaudeLine, type ClaudeParseContext } from '../../src/sources/claude-code/parse';
 import { createProjector, type KeyTree, type Projector } from '../../src/wasm/project';
 import { projectSourceSha256 } from '../../src/wasm/project-wasm';
-import { claudeFixture, listJsonl, repoRoot } from '../helpers';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 2246822519) + 3266489917) >>> 0;
-    s ^= s >>> 13;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+import { claudeFixture, listJsonl, repoRoot, rng } from '../helpers';
 
 /** Lines as the reader hands them over: pure ASCII as latin1, the rest as UTF-8. */
 function decode(bytes: Buffer): string {
