@@ -320,6 +320,8 @@ export class Engine {
       if (r) stats.byHelpers++;
       const res = r ? this.helperResult(e, r) : this.readFile(e);
       if (res && this.applyRead(e, res)) changed = true;
+      // A helper keeps only so much of one file (memory): the rest is read here, from where it stopped.
+      if (res && r && 'lines' in r && r.lines.tail.stopped && this.readEntry(e)) changed = true;
     }
     return changed;
   }

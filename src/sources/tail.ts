@@ -46,6 +46,8 @@ export interface TailResult {
   oversized: number;
   /** Lines that cannot be a JSON object (do not start with `{` and end with `}`): counted, not decoded. */
   malformed: number;
+  /** Stopped early (`stopAfterBytes`): the cursor is at the end of the last line handed over. */
+  stopped?: boolean;
   error?: string;
 }
 
@@ -57,6 +59,11 @@ export interface TailOptions {
   maxLineBytes?: number;
   /** Read at most this many bytes now (the rest next time); for chunked cold scans. */
   budgetBytes?: number;
+  /**
+   * Stop after the line with which the lines handed over reach this many bytes (the rest is read
+   * next time): bounds what a caller that keeps the lines holds.
+   */
+  stopAfterBytes?: number;
   /** Called before any line when the file is read again from the start. */
   onRestart?: () => void;
 }
@@ -215,8 +222,10 @@ export function tailRaw(path: string, cursor: FileCursor, onRaw: (buf: Buffer, s
   let oversizedLine = false;
   /** The line being passed over was dropped by its head (a filtered line, not an oversized one). */
   let skippedByHead = false;
+  const stopAfter = options.stopAfterBytes ?? Infinity;
+  let handed = 0;
   try {
-    while (pos < end) {
+    while (pos < end && !result.stopped) {
       const want = Math.min(buf.length, end - pos);
       const n = fs.readSync(fd, buf, 0, want, pos);
       if (n <= 0) break;
@@ -234,6 +243,7 @@ export function tailRaw(path: string, cursor: FileCursor, onRaw: (buf: Buffer, s
               if (!isBlank(whole, 0, whole.length)) result.malformed++;
             } else if (!filter || filter(whole, 0, whole.length)) {
               result.lines++;
+              handed += whole.length;
               onRaw(whole, 0, whole.length);
             } else result.filtered++;
           } else result.oversized++;
@@ -247,12 +257,23 @@ export function tailRaw(path: string, cursor: FileCursor, onRaw: (buf: Buffer, s
             if (!isBlank(buf, lineStart, nl)) result.malformed++;
           } else if (!filter || filter(buf, lineStart, nl)) {
             result.lines++;
+            handed += nl - lineStart;
             onRaw(buf, lineStart, nl);
           } else result.filtered++;
         }
         lineStart = nl + 1;
+        if (handed >= stopAfter) {
+          result.stopped = true;
+          break;
+        }
       }
       const consumedTo = pos + lineStart;
+      if (result.stopped) {
+        // What was read past the stop is read again next time: counted then.
+        result.bytesRead -= pos + n - consumedTo;
+        result.cursor.offset = consumedTo;
+        break;
+      }
       if (lineStart < n) {
         // The rest of this chunk is an unfinished line: keep it until its newline arrives —
         // unless its first bytes already say it is dropped: then pass over it, keeping nothing.

@@ -8,10 +8,10 @@ import { buildReport } from '../../src/core/report';
 import { Engine, type EngineConfig } from '../../src/engine/engine';
 import { indexFileName } from '../../src/engine/index-store';
 import { claimFront, claimNext, helperClaims, newFlags, ParsePool, parseHelperCount, startParseHelpers, type HelperRead, type ReadJob } from '../../src/engine/parse-pool';
-import { claudeLineFilter, claudeLineSkippable } from '../../src/sources/claude-code/filter';
+import { claudeLineFilter, claudeLineSkippable, collectLimitBytes } from '../../src/sources/claude-code/filter';
 import { createClaudeCodeSource } from '../../src/sources/claude-code/source';
 import { emptyCursor, replayLines, tailRaw } from '../../src/sources/tail';
-import { claudeFixture, copyTree, fixturesDir, tempDir } from '../helpers';
+import { claudeFixture, copyTree, fixturesDir, listJsonl, tempDir } from '../helpers';
 
 const calendar = createCalendar('UTC');
 const range = { from: -Infinity, to: Infinity };
@@ -141,6 +141,30 @@ describe('parallel cold scan', () => {
     await par.scanParallel();
     assert.equal(await ended, 3);
     assert.equal(par.lastScan.byHelpers, 0, 'the helper sent nothing');
+    assert.deepEqual(report(par), report(seq));
+    assert.deepEqual(par.health().byAgent, seq.health().byAgent);
+  });
+
+  it('a file with more lines to keep than a helper holds: the helper passes on the first part, this thread reads the rest', async () => {
+    const root = tempDir();
+    copyTree(claudeFixture('tools_resume'), root);
+    // One transcript with more than collectLimitBytes of kept lines: fixture lines with fresh ids.
+    const source = listJsonl(path.join(claudeFixture('tools_resume'), 'projects')).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('"type":"assistant"') || l.includes('"type":"user"')));
+    const dir = path.join(root, 'projects', '-home-user-big');
+    fs.mkdirSync(dir, { recursive: true });
+    const out: string[] = [];
+    let bytes = 0;
+    for (let i = 0; bytes < collectLimitBytes + 4 * 1024 * 1024; i++) {
+      const line = (source[i % source.length] ?? '').replace(/"uuid":"[^"]*"/, `"uuid":"big-${i}"`).replace(/"id":"msg_[^"]*"/, `"id":"msg_big_${i}"`);
+      out.push(line);
+      bytes += line.length + 1;
+    }
+    fs.writeFileSync(path.join(dir, 'big.jsonl'), `${out.join('\n')}\n`);
+    const seq = new Engine({ ...config(root, tempDir()), cacheDir: undefined });
+    seq.scan();
+    const par = new Engine({ ...config(root, tempDir()), cacheDir: undefined, parseThreads: 1, smallFileBytes: 0 });
+    await par.scanParallel();
+    assert.ok(par.lastScan.byHelpers > 0);
     assert.deepEqual(report(par), report(seq));
     assert.deepEqual(par.health().byAgent, seq.health().byAgent);
   });

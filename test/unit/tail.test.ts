@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { emptyCursor, headBytes, tailFile } from '../../src/sources/tail';
+import { collectLines, emptyCursor, headBytes, replayLines, tailFile } from '../../src/sources/tail';
 import { tempDir } from '../helpers';
 
 function collect(file: string, cursor = emptyCursor(), opts = {}): { lines: string[]; res: ReturnType<typeof tailFile> } {
@@ -90,6 +90,34 @@ describe('tailFile', () => {
     assert.deepEqual(first.lines, ['{"a":1}']);
     const second = collect(f, first.res.cursor);
     assert.deepEqual(second.lines, ['{"b":2}', '{"c":3}']);
+  });
+
+  it('collects lines as bytes, stops after a number of bytes at a line end, and the rest follows from its cursor', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'a.jsonl');
+    const small = Array.from({ length: 50 }, (_, i) => `{"i":${i},"pad":"${'p'.repeat(i * 37)}"}`);
+    const long = `{"long":"${'l'.repeat(2 * 1024 * 1024)}"}`; // spans read chunks
+    const all = [...small.slice(0, 20), long, ...small.slice(20), 'not json', '{"last":true}'];
+    fs.writeFileSync(f, `${all.join('\n')}\n`);
+    const whole = collect(f);
+    for (const limit of [1, 500, 5_000, 2 * 1024 * 1024, 10 * 1024 * 1024]) {
+      const got: string[] = [];
+      let cursor = emptyCursor();
+      let rounds = 0;
+      let read = 0;
+      for (;;) {
+        const part = collectLines(f, cursor, { stopAfterBytes: limit });
+        replayLines(part, (b, s, e) => got.push(b.toString('utf8', s, e)));
+        read += part.tail.bytesRead;
+        assert.ok(part.tail.stopped || part.tail.cursor.offset === fs.statSync(f).size, `limit ${limit}`);
+        cursor = part.tail.cursor;
+        rounds++;
+        if (!part.tail.stopped) break;
+      }
+      assert.deepEqual(got, whole.lines, `limit ${limit}: the parts add up to one read`);
+      assert.equal(read, fs.statSync(f).size, `limit ${limit}: every byte counted once`);
+      if (limit === 1) assert.equal(rounds, whole.lines.length + 1, 'one line per part, then the rest');
+    }
   });
 
   it('passes over long lines its head says to drop, keeping nothing, and resumes at a cut one', () => {

@@ -106,7 +106,13 @@ export function claudeLineFilter(buf: Buffer, start: number, end: number): boole
 /** Transcripts are read through the byte filter (Connect's spool is not). */
 export const transcriptFilter: TailOptions = { filter: claudeLineFilter, skipHead: claudeLineSkippable };
 
-/** A transcript's new lines that pass the filter, kept as bytes (for a helper thread). */
-export function collectTranscript(path: string, cursor: FileCursor, budgetBytes: number | undefined): CollectedLines {
-  return collectLines(path, cursor, { ...transcriptFilter, budgetBytes });
+/** What a helper keeps of one file at most; the calling thread reads the rest of a bigger one itself. */
+export const collectLimitBytes = 32 * 1024 * 1024;
+
+/**
+ * A transcript's new lines that pass the filter, kept as bytes (for a helper thread): at most
+ * about `limit` bytes of them (`tail.stopped` then; the rest is read from `tail.cursor`).
+ */
+export function collectTranscript(path: string, cursor: FileCursor, budgetBytes: number | undefined, limit = collectLimitBytes): CollectedLines {
+  return collectLines(path, cursor, { ...transcriptFilter, budgetBytes, stopAfterBytes: limit });
 }
