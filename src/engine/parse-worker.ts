@@ -33,18 +33,29 @@ async function source(agent: AgentId): Promise<AgentSource> {
   return s;
 }
 
-/** Files read but not sent yet, and the buffers their lines are in. */
-let pending: { index: number; read: HelperRead }[] = [];
-let transfer: ArrayBuffer[] = [];
-let pendingBytes = 0;
+/** One batch's files read but not sent yet, and the buffers their lines are in. */
+class Outbox {
+  files: { index: number; read: HelperRead }[] = [];
+  transfer: ArrayBuffer[] = [];
+  bytes = 0;
+  constructor(private readonly batch: number) {}
 
-function flush(batch: number): void {
-  if (pending.length === 0) return;
-  const m: HelperMessage = { type: 'files', batch, files: pending };
-  port?.postMessage(m, transfer);
-  pending = [];
-  transfer = [];
-  pendingBytes = 0;
+  add(index: number, read: HelperRead): void {
+    this.files.push({ index, read });
+    if ('lines' in read) {
+      this.transfer.push(read.lines.bytes.buffer as ArrayBuffer, read.lines.ends.buffer as ArrayBuffer);
+      this.bytes += read.lines.bytes.byteLength;
+    }
+  }
+
+  flush(): void {
+    if (this.files.length === 0) return;
+    const m: HelperMessage = { type: 'files', batch: this.batch, files: this.files };
+    port?.postMessage(m, this.transfer);
+    this.files = [];
+    this.transfer = [];
+    this.bytes = 0;
+  }
 }
 
 /**
@@ -57,27 +68,22 @@ const groupBytes = 256 * 1024;
 const bigFileBytes = 4 * 1024 * 1024;
 
 port.on('message', (msg: SharedBatch) => {
+  const out = new Outbox(msg.batch);
   void (async () => {
     try {
       for (const index of claimNext(new Int32Array(msg.flags), msg.jobs.length)) {
         const j = msg.jobs[index];
         if (!j) continue;
-        if (pending.length > 0 && sizeOf(j.file.path) - j.cursor.offset > bigFileBytes) flush(msg.batch);
-        if (j.agent === 'claude-code') {
-          const lines = collectTranscript(j.file.path, j.cursor, j.options.budgetBytes);
-          pending.push({ index, read: { lines } });
-          transfer.push(lines.bytes.buffer as ArrayBuffer, lines.ends.buffer as ArrayBuffer);
-          pendingBytes += lines.bytes.byteLength;
-        } else {
-          pending.push({ index, read: { result: (await source(j.agent)).read(j.file, j.fileId, j.cursor, j.state, j.options) } });
-        }
-        if (pending.length >= groupFiles || pendingBytes >= groupBytes) flush(msg.batch);
+        if (out.files.length > 0 && sizeOf(j.file.path) - j.cursor.offset > bigFileBytes) out.flush();
+        if (j.agent === 'claude-code') out.add(index, { lines: collectTranscript(j.file.path, j.cursor, j.options.budgetBytes) });
+        else out.add(index, { result: (await source(j.agent)).read(j.file, j.fileId, j.cursor, j.state, j.options) });
+        if (out.files.length >= groupFiles || out.bytes >= groupBytes) out.flush();
       }
-      flush(msg.batch);
+      out.flush();
       const done: HelperMessage = { type: 'done', batch: msg.batch };
       port.postMessage(done);
     } catch (error: unknown) {
-      flush(msg.batch);
+      out.flush();
       const failed: HelperMessage = { type: 'error', batch: msg.batch, error: error instanceof Error ? error.message : String(error) };
       port.postMessage(failed);
     }
