@@ -58,11 +58,6 @@ const maxProblems = 200;
 /** Files up to this many new bytes the parsing thread reads itself while it waits for a helper. */
 const smallFileBytes = 4 * 1024 * 1024;
 
-/** Helper threads for cold scans (the extension's scanner does not use them: it runs at low priority beside the editor). */
-function defaultParseHelpers(): number {
-  return parseHelperCount({});
-}
-
 /** The parse helper next to this module (dist/ when bundled, out/src/engine/ under tsc). */
 function parseWorkerPath(): string {
   return path.join(__dirname, 'parse-worker.js');
@@ -223,7 +218,8 @@ export class Engine {
    * on a first scan with more than one core helper threads read ahead while this one parses.
    */
   async scanParallel(): Promise<{ changed: boolean; files: number }> {
-    const helpers = this.config.parseThreads ?? defaultParseHelpers();
+    // (The extension's scanner does not use helpers: it runs at low priority beside the editor.)
+    const helpers = this.config.parseThreads ?? parseHelperCount({});
     // A first scan: start the helpers now (unless the CLI already has), so that they are ready
     // when discovery ends. A scan with an index reads only what was appended: no helpers.
     const started = this.config.startedHelpers ?? [];

@@ -75,11 +75,9 @@ export interface AgentSource<S = unknown> {
   /** Read what is new in one file. */
   read(file: DiscoveredFile, fileId: number, cursor: FileCursor, state: S, options: ReadOptions): ReadResult<S>;
   /**
-   * `read` in two halves, for a helper thread that reads while this one parses: `collect` reads
-   * and filters the new lines (undefined: this file cannot be read so), `parseCollected` turns
-   * them into exactly what `read` would have returned.
+   * The second half of `read`, for lines a helper thread read and filtered (Claude Code
+   * transcripts: `collectTranscript`): exactly what `read` would have returned.
    */
-  collect?(file: DiscoveredFile, cursor: FileCursor, options: ReadOptions): CollectedLines | undefined;
   parseCollected?(file: DiscoveredFile, fileId: number, lines: CollectedLines, state: S, options: ReadOptions): ReadResult<S>;
   /**
    * Whether something beside the file changed that its reading depends on (a database's `-wal`),

@@ -19,6 +19,20 @@ export interface KeyTree {
   [key: string]: KeyTree | true;
 }
 
+/** The key tree of dotted paths (`message.usage.input_tokens`), in their order; a path may also name a container. */
+export function keyTree(paths: readonly string[]): KeyTree {
+  interface Node {
+    [key: string]: Node;
+  }
+  const root: Node = {};
+  for (const path of paths) {
+    let node = root;
+    for (const key of path.split('.')) node = node[key] ??= {};
+  }
+  const finish = (n: Node): KeyTree => Object.fromEntries(Object.entries(n).map(([k, v]) => [k, Object.keys(v).length === 0 ? true : finish(v)]));
+  return finish(root);
+}
+
 /** Value kinds, as project.c records them. */
 const Kind = { Absent: 0, Plain: 1, String: 2, Int: 3, Number: 4, True: 5, False: 6, Null: 7, Object: 8, Array: 9 } as const;
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initialClaudeFileState, parseClaudeBytes, parseClaudeLine, type ClaudeParseContext } from '../../src/sources/claude-code/parse';
-import { createProjector, type KeyTree, type Projector } from '../../src/wasm/project';
+import { createProjector, keyTree, type KeyTree, type Projector } from '../../src/wasm/project';
 import { projectSourceSha256 } from '../../src/wasm/project-wasm';
 import { claudeFixture, listJsonl, repoRoot, rng } from '../helpers';
 
@@ -22,14 +22,8 @@ const scenarios = ['tools_resume', 'subagent_models', 'compact_manual', 'errors'
 const fixtureFiles = scenarios.flatMap((s) => listJsonl(path.join(claudeFixture(s), 'projects')));
 const fixtureLines = fixtureFiles.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean));
 
-const tree: KeyTree = {
-  type: true,
-  sessionId: true,
-  n: true,
-  message: { id: true, model: true, content: true, usage: { input_tokens: true, cache_creation: { ephemeral_1h_input_tokens: true } } },
-  flag: true,
-};
 const paths = ['type', 'sessionId', 'n', 'message', 'message.id', 'message.model', 'message.content', 'message.usage', 'message.usage.input_tokens', 'message.usage.cache_creation', 'message.usage.cache_creation.ephemeral_1h_input_tokens', 'flag'];
+const tree: KeyTree = keyTree(paths);
 const containers = new Set(['message', 'message.usage', 'message.usage.cache_creation']);
 
 function at(value: unknown, p: string): unknown {
@@ -83,6 +77,7 @@ describe('JSON projection (wasm)', () => {
   });
 
   it('accepts only valid JSON objects, and finds what JSON.parse finds (fixture lines, edge cases, fuzz)', () => {
+    assert.deepEqual(tree, { type: true, sessionId: true, n: true, message: { id: true, model: true, content: true, usage: { input_tokens: true, cache_creation: { ephemeral_1h_input_tokens: true } } }, flag: true });
     const p = createProjector(tree);
     assert.ok(p, 'WebAssembly is available here');
     const edge = [

@@ -110,9 +110,10 @@ export const transcriptFilter: TailOptions = { filter: claudeLineFilter, skipHea
 export const collectLimitBytes = 32 * 1024 * 1024;
 
 /**
- * A transcript's new lines that pass the filter, kept as bytes (for a helper thread): at most
- * about `limit` bytes of them (`tail.stopped` then; the rest is read from `tail.cursor`).
+ * A transcript's new lines that pass the filter, kept as bytes (for a helper thread; the source's
+ * `parseCollected` parses them): at most about `collectLimitBytes` of them (`tail.stopped` then;
+ * the rest is read from `tail.cursor`).
  */
-export function collectTranscript(path: string, cursor: FileCursor, budgetBytes: number | undefined, limit = collectLimitBytes): CollectedLines {
-  return collectLines(path, cursor, { ...transcriptFilter, budgetBytes, stopAfterBytes: limit });
+export function collectTranscript(path: string, cursor: FileCursor, budgetBytes: number | undefined): CollectedLines {
+  return collectLines(path, cursor, { ...transcriptFilter, budgetBytes, stopAfterBytes: collectLimitBytes });
 }

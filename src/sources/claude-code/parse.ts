@@ -11,7 +11,7 @@
  * Everything else is skipped; a line that is not JSON, or fails its schema, is counted.
  */
 import { isAscii } from 'node:buffer';
-import { createProjector, type Projector } from '../../wasm/project';
+import { createProjector, keyTree, type Projector } from '../../wasm/project';
 import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '../../core/usage';
 import { queueOperationSchema, type ClaudeUsage, type UserRecord } from './schema';
 import { checkAssistant, checkCostState, checkSystem, checkUser } from './schema-fast';
@@ -107,78 +107,55 @@ function activity(ctx: ClaudeParseContext, r: ChainFields, ts: number): LineOutc
 }
 
 /**
- * What of a chain record (assistant, user, system) the parser reads: the projection finds these
- * keys in the line's bytes without building the rest (see src/wasm/project.ts).
+ * What of a chain record (assistant, user, system) and a cost-state the parser reads: the
+ * projection finds these keys in the line's bytes without building the rest (src/wasm/project.ts).
  */
-const chainKeys = {
-  type: true,
-  sessionId: true,
-  timestamp: true,
-  uuid: true,
-  isSidechain: true,
-  cwd: true,
-  gitBranch: true,
-  requestId: true,
-  requestSessionId: true,
-  isMeta: true,
-  isCompactSummary: true,
-  subtype: true,
-  message: {
-    id: true,
-    model: true,
-    content: true,
-    usage: { input_tokens: true, output_tokens: true, cache_creation_input_tokens: true, cache_read_input_tokens: true, cache_creation: { ephemeral_5m_input_tokens: true, ephemeral_1h_input_tokens: true } },
-  },
-  compactMetadata: { trigger: true, preTokens: true, postTokens: true, durationMs: true, cumulativeDroppedTokens: true },
-  totalCostUSD: true,
-  modelUsage: true,
+const chainPaths = {
+  type: 'type',
+  sessionId: 'sessionId',
+  timestamp: 'timestamp',
+  uuid: 'uuid',
+  isSidechain: 'isSidechain',
+  cwd: 'cwd',
+  gitBranch: 'gitBranch',
+  requestId: 'requestId',
+  requestSessionId: 'requestSessionId',
+  isMeta: 'isMeta',
+  isCompactSummary: 'isCompactSummary',
+  subtype: 'subtype',
+  message: 'message',
+  id: 'message.id',
+  model: 'message.model',
+  content: 'message.content',
+  usage: 'message.usage',
+  input: 'message.usage.input_tokens',
+  output: 'message.usage.output_tokens',
+  written: 'message.usage.cache_creation_input_tokens',
+  read: 'message.usage.cache_read_input_tokens',
+  cacheCreation: 'message.usage.cache_creation',
+  written5m: 'message.usage.cache_creation.ephemeral_5m_input_tokens',
+  written1h: 'message.usage.cache_creation.ephemeral_1h_input_tokens',
+  compactMetadata: 'compactMetadata',
+  trigger: 'compactMetadata.trigger',
+  preTokens: 'compactMetadata.preTokens',
+  postTokens: 'compactMetadata.postTokens',
+  durationMs: 'compactMetadata.durationMs',
+  cumulativeDroppedTokens: 'compactMetadata.cumulativeDroppedTokens',
+  totalCostUSD: 'totalCostUSD',
+  modelUsage: 'modelUsage',
 } as const;
 
-/** The slot of each key the parser reads. */
-function chainSlots(p: Projector) {
-  return {
-    type: p.slot('type'),
-    sessionId: p.slot('sessionId'),
-    timestamp: p.slot('timestamp'),
-    uuid: p.slot('uuid'),
-    isSidechain: p.slot('isSidechain'),
-    cwd: p.slot('cwd'),
-    gitBranch: p.slot('gitBranch'),
-    requestId: p.slot('requestId'),
-    requestSessionId: p.slot('requestSessionId'),
-    isMeta: p.slot('isMeta'),
-    isCompactSummary: p.slot('isCompactSummary'),
-    subtype: p.slot('subtype'),
-    message: p.slot('message'),
-    id: p.slot('message.id'),
-    model: p.slot('message.model'),
-    content: p.slot('message.content'),
-    usage: p.slot('message.usage'),
-    input: p.slot('message.usage.input_tokens'),
-    output: p.slot('message.usage.output_tokens'),
-    written: p.slot('message.usage.cache_creation_input_tokens'),
-    read: p.slot('message.usage.cache_read_input_tokens'),
-    cacheCreation: p.slot('message.usage.cache_creation'),
-    written5m: p.slot('message.usage.cache_creation.ephemeral_5m_input_tokens'),
-    written1h: p.slot('message.usage.cache_creation.ephemeral_1h_input_tokens'),
-    compactMetadata: p.slot('compactMetadata'),
-    trigger: p.slot('compactMetadata.trigger'),
-    preTokens: p.slot('compactMetadata.preTokens'),
-    postTokens: p.slot('compactMetadata.postTokens'),
-    durationMs: p.slot('compactMetadata.durationMs'),
-    cumulativeDroppedTokens: p.slot('compactMetadata.cumulativeDroppedTokens'),
-    totalCostUSD: p.slot('totalCostUSD'),
-    modelUsage: p.slot('modelUsage'),
-  };
-}
+type ChainSlots = Record<keyof typeof chainPaths, number>;
 
-/** The projector and its slots, made at the first line (undefined: no WebAssembly; JSON.parse then). */
-let projection: { p: Projector; s: ReturnType<typeof chainSlots> } | null | undefined = null;
+/** The projector and the slot of each path, made at the first line (undefined: no WebAssembly; JSON.parse then). */
+let projection: { p: Projector; s: ChainSlots } | null | undefined = null;
 
 function chainProjection(): typeof projection {
   if (projection === null) {
-    const p = createProjector(chainKeys);
-    projection = p ? { p, s: chainSlots(p) } : undefined;
+    const p = createProjector(keyTree(Object.values(chainPaths)));
+    const s = { ...chainPaths } as unknown as ChainSlots;
+    if (p) for (const name of Object.keys(chainPaths) as (keyof typeof chainPaths)[]) s[name] = p.slot(chainPaths[name]);
+    projection = p ? { p, s } : undefined;
   }
   return projection;
 }

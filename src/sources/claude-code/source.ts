@@ -9,7 +9,7 @@ import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadOptions, t
 import { replayLines, tailFile, tailRaw, type CollectedLines, type FileCursor, type TailResult } from '../tail';
 import { walkFiles } from '../walk';
 import { parseSpoolLine } from './connect-parse';
-import { collectTranscript, transcriptFilter } from './filter';
+import { transcriptFilter } from './filter';
 import { initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type LineOutcome } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
@@ -144,9 +144,6 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
         ? tailFile(file.path, cursor, reader.onSpoolLine, { budgetBytes: options.budgetBytes, onRestart: reader.restart })
         : tailRaw(file.path, cursor, reader.onBytes, { ...transcriptFilter, budgetBytes: options.budgetBytes, onRestart: reader.restart });
       return reader.finish(tail);
-    },
-    collect(file, cursor: FileCursor, options): CollectedLines | undefined {
-      return isSpool(file.path) ? undefined : collectTranscript(file.path, cursor, options.budgetBytes);
     },
     parseCollected(file, fileId, lines: CollectedLines, state: ClaudeFileState, options): ReadResult<ClaudeFileState> {
       const reader = lineReader(file, fileId, state, options);
