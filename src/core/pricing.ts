@@ -169,16 +169,24 @@ export class PriceBook {
     return this.resolve(model, providerHint, timestamp) !== null;
   }
 
+  /** The resolution asked for last: a cold scan prices tens of thousands of requests of a few models in a row. */
+  private last: { model: string; providerHint: string | undefined; from: number; to: number; resolved: ResolvedModel | null } | undefined;
+
   private resolve(model: string, providerHint: string | undefined, timestamp: number): ResolvedModel | null {
+    const last = this.last;
+    if (last !== undefined && last.model === model && last.providerHint === providerHint && timestamp >= last.from && timestamp < last.to) return last.resolved;
     // A resolution is valid for the price period (the table's start-date constraints) holding it.
     const key = `${providerHint ?? ''}\u0000${model}`;
     let list = this.cache.get(key);
     if (!list) this.cache.set(key, (list = []));
-    for (const entry of list) if (timestamp >= entry.from && timestamp < entry.to) return entry.resolved;
-    const resolved = this.resolveUncached(model, providerHint, timestamp);
-    const [from, to] = resolved ? resolved.validity : [-Infinity, Infinity];
-    list.push({ from, to, resolved });
-    return resolved;
+    let entry = list.find((e) => timestamp >= e.from && timestamp < e.to);
+    if (!entry) {
+      const resolved = this.resolveUncached(model, providerHint, timestamp);
+      const [from, to] = resolved ? resolved.validity : [-Infinity, Infinity];
+      list.push((entry = { from, to, resolved }));
+    }
+    this.last = { model, providerHint, from: entry.from, to: entry.to, resolved: entry.resolved };
+    return entry.resolved;
   }
 
   private resolveUncached(model: string, providerHint: string | undefined, timestamp: number): ResolvedModel | null {

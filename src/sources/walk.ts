@@ -17,10 +17,11 @@ export interface WalkOptions {
 export function walkFiles(root: string, options: WalkOptions, problems: SourceProblem[]): string[] {
   const out: string[] = [];
   const seenDirs = new Set<string>();
-  const visit = (dir: string, depth: number): void => {
+  /** `real`: the folder's real path when known (reached through real folders from a resolved one). */
+  const visit = (dir: string, depth: number, knownReal?: string): void => {
     let real: string;
     try {
-      real = fs.realpathSync.native(dir);
+      real = knownReal ?? fs.realpathSync.native(dir);
     } catch (error: unknown) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || depth > 0) problems.push({ path: dir, message: `cannot resolve: ${String(error)}` });
       return;
@@ -42,7 +43,8 @@ export function walkFiles(root: string, options: WalkOptions, problems: SourcePr
       const full = path.join(dir, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
+      const link = e.isSymbolicLink();
+      if (link) {
         try {
           const st = fs.statSync(full);
           isDir = st.isDirectory();
@@ -53,7 +55,8 @@ export function walkFiles(root: string, options: WalkOptions, problems: SourcePr
         }
       }
       if (isDir) {
-        if (depth < options.maxDepth && (!options.dir || options.dir(e.name, dir, depth + 1))) visit(full, depth + 1);
+        // A real folder inside a resolved one is resolved too (one realpath per symlink, not per folder).
+        if (depth < options.maxDepth && (!options.dir || options.dir(e.name, dir, depth + 1))) visit(full, depth + 1, link ? undefined : path.join(real, e.name));
       } else if (isFile && options.file(e.name, dir)) out.push(full);
     }
   };

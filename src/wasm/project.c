@@ -45,6 +45,16 @@ static int32_t slot_kind[MAX_SLOTS];
 static int32_t slot_start[MAX_SLOTS];
 static int32_t slot_end[MAX_SLOTS];
 static double slot_num[MAX_SLOTS];
+/*
+ * The last plain string (at most PREV_MAX bytes) recorded in each slot, on any line, and a version
+ * bumped whenever it changes: the caller keeps the string it decoded with the version it saw, and
+ * reuses it while the version holds (a transcript repeats its session, folder, branch and model on
+ * every line).
+ */
+#define PREV_MAX 64
+static int32_t slot_version[MAX_SLOTS];
+static int32_t slot_prev_len[MAX_SLOTS];
+static unsigned char slot_prev[MAX_SLOTS][PREV_MAX];
 
 /* The key tree: a slot's parent (-1: the top object), its key, and the end of its subtree. */
 static int32_t slot_parent[MAX_SLOTS];
@@ -74,6 +84,7 @@ EXPORT("add_slot") int32_t add_slot(int32_t parent, int32_t at, int32_t len) {
   slot_key_at[s] = at;
   slot_key_len[s] = len;
   slot_desc_end[s] = s + 1;
+  slot_prev_len[s] = -1;
   slot_has_children[s + 1] = 0;
   for (int32_t a = parent; a >= 0; a = slot_parent[a]) slot_desc_end[a] = s + 1;
   slot_has_children[parent + 1] = 1;
@@ -328,6 +339,23 @@ static int scan_array(void) {
   }
 }
 
+/* Note a plain string's bytes as the slot's last one (see slot_version). */
+static void remember(int32_t slot, const unsigned char *bytes, int32_t len) {
+  unsigned char *prev = slot_prev[slot];
+  if (len == slot_prev_len[slot]) {
+    int32_t i = 0;
+    while (i < len && prev[i] == bytes[i]) i++;
+    if (i == len) return;
+  }
+  slot_version[slot]++;
+  if (len > PREV_MAX) {
+    slot_prev_len[slot] = -1;
+    return;
+  }
+  for (int32_t i = 0; i < len; i++) prev[i] = bytes[i];
+  slot_prev_len[slot] = len;
+}
+
 /* A value at `p` (after blanks); recorded in `slot` when it is one (>= 0). */
 static int scan_value(int32_t slot) {
   if (p >= end) return 0;
@@ -371,6 +399,7 @@ static int scan_value(int32_t slot) {
     slot_start[slot] = (int32_t)(start - input);
     slot_end[slot] = (int32_t)(p - input);
     slot_num[slot] = num;
+    if (kind == K_PLAIN_STRING) remember(slot, start + 1, (int32_t)(p - start) - 2);
   }
   return 1;
 }
@@ -403,3 +432,4 @@ EXPORT("slot_kind") int32_t *slot_kind_at(void) { return slot_kind; }
 EXPORT("slot_start") int32_t *slot_start_at(void) { return slot_start; }
 EXPORT("slot_end") int32_t *slot_end_at(void) { return slot_end; }
 EXPORT("slot_num") double *slot_num_at(void) { return slot_num; }
+EXPORT("slot_version") int32_t *slot_version_at(void) { return slot_version; }

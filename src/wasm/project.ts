@@ -49,6 +49,7 @@ interface WasmExports {
   slot_start(): number;
   slot_end(): number;
   slot_num(): number;
+  slot_version(): number;
 }
 
 interface WasmApi {
@@ -65,6 +66,10 @@ export class Projector {
   private readonly start: Int32Array;
   private readonly end: Int32Array;
   private readonly num: Float64Array;
+  /** Per slot: the version of its last plain string (project.c), the version decoded last, and that string. */
+  private readonly version: Int32Array;
+  private readonly decodedVersion: Int32Array;
+  private readonly decoded: string[];
   private readonly slots = new Map<string, number>();
   /** Buffer's own latin1 decoder (what `toString('latin1')` calls after checking its arguments). */
   private readonly latin1: (from: number, to: number) => string;
@@ -87,6 +92,9 @@ export class Projector {
     this.start = new Int32Array(buf, x.slot_start(), n);
     this.end = new Int32Array(buf, x.slot_end(), n);
     this.num = new Float64Array(buf, x.slot_num(), n);
+    this.version = new Int32Array(buf, x.slot_version(), n);
+    this.decodedVersion = new Int32Array(n).fill(-1);
+    this.decoded = new Array<string>(n).fill('');
     const arenaAt = x.key_arena();
     const arenaSize = x.key_arena_size();
     let used = 0;
@@ -135,8 +143,15 @@ export class Projector {
     switch (this.kind[slot]) {
       case Kind.Absent:
         return undefined;
-      case Kind.Plain:
-        return this.latin1(at + (this.start[slot] ?? 0) + 1, at + (this.end[slot] ?? 0) - 1);
+      case Kind.Plain: {
+        // The same bytes as the last time this slot's string was decoded: the same string.
+        const version = this.version[slot] ?? 0;
+        if (this.decodedVersion[slot] === version) return this.decoded[slot];
+        const s = this.latin1(at + (this.start[slot] ?? 0) + 1, at + (this.end[slot] ?? 0) - 1);
+        this.decodedVersion[slot] = version;
+        this.decoded[slot] = s;
+        return s;
+      }
       case Kind.Int:
         return this.num[slot];
       case Kind.True:

@@ -161,6 +161,37 @@ describe('JSON projection (wasm)', () => {
     console.log(`      ${bytes.length} lines: ${accepted} projected and equal to JSON.parse, ${bytes.length - accepted} declined (JSON.parse decides)`);
   });
 
+  it('a string reused from the line before is the one JSON.parse gives (repeats, changes, absences, declined lines, long and escaped values)', () => {
+    const p = createProjector(tree);
+    assert.ok(p);
+    const long = 'x'.repeat(65);
+    const sequence = [
+      '{"sessionId":"a","message":{"model":"m"}}',
+      '{"sessionId":"a","message":{"model":"m"}}',
+      '{"sessionId":"b"}',
+      '{"sessionId":"a"}',
+      '{"type":"no session"}',
+      '{"sessionId":"a"}',
+      '{"sessionId":"c","type":"declined",}',
+      '{"sessionId":"c"}',
+      '{"sessionId":"a","x":' + '['.repeat(60) + ']'.repeat(60) + '}',
+      '{"sessionId":"a"}',
+      `{"sessionId":"${long}"}`,
+      `{"sessionId":"${long}"}`,
+      `{"sessionId":"${long.slice(1)}y"}`,
+      '{"sessionId":"\\u0061"}',
+      '{"sessionId":"a","sessionId":"b"}',
+      '{"sessionId":"b"}',
+      '{"message":{"model":"m2"},"message":{"id":"i"}}',
+      '{"message":{"model":"m"}}',
+      '{"sessionId":""}',
+      '{"sessionId":"a"}',
+    ];
+    let accepted = 0;
+    for (let round = 0; round < 3; round++) for (const line of round === 1 ? [...sequence].reverse() : sequence) if (checkAgainstJsonParse(p, Buffer.from(line))) accepted++;
+    assert.equal(accepted, 3 * (sequence.length - 2));
+  });
+
   it('the Claude Code parser gives the same outcome from bytes as from text (every fixture file, in order; fuzzed lines)', () => {
     const ctxOf = (): ClaudeParseContext => ({ fileId: 1, state: initialClaudeFileState(), projectHint: '/hint', keepPromptText: true });
     let lines = 0;

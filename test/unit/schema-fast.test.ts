@@ -1,14 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { assistantRecordSchema, costStateRecordSchema, systemRecordSchema, userRecordSchema } from '../../src/sources/claude-code/schema';
-import { checkAssistant, checkCostState, checkSystem, checkUser } from '../../src/sources/claude-code/schema-fast';
-import { claudeFixture, listJsonl } from '../helpers';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
+import { assistantRecordSchema, costStateRecordSchema, queueOperationSchema, systemRecordSchema, userRecordSchema } from '../../src/sources/claude-code/schema';
+import { checkAssistant, checkCostState, checkQueueOperation, checkSystem, checkUser } from '../../src/sources/claude-code/schema-fast';
+import { claudeFixture, listJsonl, rng } from '../helpers';
 
 /** Replace one value somewhere in a record with something odd. */
 function mutate(o: unknown, r: () => number): unknown {
@@ -42,6 +37,7 @@ describe('fast record checks agree with the zod schemas', () => {
       ['user', userRecordSchema, checkUser],
       ['system', systemRecordSchema, checkSystem],
       ['cost-state', costStateRecordSchema, checkCostState],
+      ['queue-operation', queueOperationSchema, checkQueueOperation],
     ] as const;
     const byType = new Map<string, unknown[]>();
     for (const s of ['tools_resume', 'compact_manual', 'subagent_models', 'errors', 'compact_manual-cc1.0.128']) {

@@ -13,8 +13,8 @@
 import { isAscii } from 'node:buffer';
 import { createProjector, keyTree, type Projector } from '../../wasm/project';
 import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '../../core/usage';
-import { queueOperationSchema, type ClaudeUsage, type UserRecord } from './schema';
-import { checkAssistant, checkCostState, checkSystem, checkUser } from './schema-fast';
+import type { ClaudeUsage, UserRecord } from './schema';
+import { checkAssistant, checkCostState, checkQueueOperation, checkSystem, checkUser } from './schema-fast';
 
 /** Per-file parser state; persisted with the file's cursor. */
 export interface ClaudeFileState {
@@ -340,9 +340,9 @@ function parseClaudeRecord(raw: object, ctx: ClaudeParseContext): LineOutcome {
     }
     case 'queue-operation': {
       // The old session's trace of `/clear`: the conversation continues in a new session.
-      const p = queueOperationSchema.safeParse(raw);
-      if (!p.success) return { status: 'rejected', events: [], reason: `queue-operation: ${p.error.issues[0]?.message ?? 'invalid'}` };
-      const r = p.data;
+      const p = checkQueueOperation(raw as Record<string, unknown>);
+      if (!p.ok) return { status: 'rejected', events: [], reason: `queue-operation: ${p.error}` };
+      const r = p.value;
       if (r.operation !== 'enqueue' || typeof r.content !== 'string' || !/^\/clear\b/.test(r.content.trim())) return { status: 'skipped', events: [] };
       const ts = parseTs(r.timestamp);
       if (!Number.isFinite(ts)) return { status: 'rejected', events: [], reason: 'bad timestamp' };

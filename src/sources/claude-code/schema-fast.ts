@@ -4,7 +4,7 @@
  * schema.ts stays the specification; a unit test feeds both the same fuzzed records and requires
  * the same verdict. Each check returns the record (typed as the schema's output) or an error.
  */
-import type { AssistantRecord, CostStateRecord, SystemRecord, UserRecord } from './schema';
+import type { AssistantRecord, CostStateRecord, QueueOperationRecord, SystemRecord, UserRecord } from './schema';
 
 type Rec = Record<string, unknown>;
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -108,4 +108,13 @@ export function checkCostState(raw: Rec): Checked<CostStateRecord> {
       }
   }
   return e ? { ok: false, error: `invalid ${e}` } : { ok: true, value: raw as unknown as CostStateRecord };
+}
+
+export function checkQueueOperation(raw: Rec): Checked<QueueOperationRecord> {
+  const e =
+    (raw.type === 'queue-operation' ? undefined : 'type') ??
+    (str(raw.operation, 0, 50) ? undefined : 'operation') ??
+    (str(raw.timestamp, 10, 40) ? undefined : 'timestamp') ??
+    (str(raw.sessionId, 1, 200) ? undefined : 'sessionId');
+  return e ? { ok: false, error: `invalid ${e}` } : { ok: true, value: raw as unknown as QueueOperationRecord };
 }

@@ -102,3 +102,4 @@ export const queueOperationSchema = z.object({
   sessionId: z.string().min(1).max(200),
   content: z.unknown().optional(),
 });
+export type QueueOperationRecord = z.infer<typeof queueOperationSchema>;
