@@ -81,20 +81,30 @@ const coldArgs = [cli, 'report', '--json', '--no-cache', '--claude-dir', history
 const ccArgs = ['daily', '--json', '--offline'];
 const ccEnv = { CLAUDE_CONFIG_DIR: history };
 
-/** Two commands run alternately (this machine's speed drifts): each one's median, and the median of the pairwise ratios. */
+/**
+ * Two commands run alternately (this machine's speed drifts): each one's median, and the median of
+ * the pairwise ratios. The order within a pair flips every time (A B, B A, A B, …): a run right
+ * after the other tool can be slower (measured here: ours 15–25% slower right after ccusage 20),
+ * so each tool runs as often after itself as after the other.
+ */
 function paired(labelA, a, labelB, b, n) {
   const ra = [];
   const rb = [];
   for (let i = 0; i < n; i++) {
-    ra.push(measure(...a));
-    rb.push(measure(...b));
+    if (i % 2 === 0) {
+      ra.push(measure(...a));
+      rb.push(measure(...b));
+    } else {
+      rb.push(measure(...b));
+      ra.push(measure(...a));
+    }
   }
   const A = summarise(labelA, ra);
   const B = summarise(labelB, rb);
   return { A, B, pairRatio: median(ra.map((x, i) => x.wall / rb[i].wall)) };
 }
 
-console.log(`Cold and warm scans (median of ${runs} runs; taximeter and ccusage 20 alternate):`);
+console.log(`Cold and warm scans (median of ${runs} runs; taximeter and ccusage 20 alternate, A B B A …):`);
 let cc20;
 let pairRatio;
 if (b20) {

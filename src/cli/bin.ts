@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import type * as ParsePoolModule from '../engine/parse-pool';
 import type { runCli } from './main';
 import { indexFileName } from '../engine/index-name';
-import { parseHelperCount, startParseHelpers } from '../engine/parse-pool';
 import { cacheDirOf, printWarm, warmKey } from './warm';
 
 declare const __TAXIMETER_BUILD__: string | undefined;
@@ -42,11 +42,14 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   // its data is shared by the process: a throwaway thread pays it while this one loads and scans.
   // A cold scan (no index yet) reads with helper threads: started now, they load while this
   // thread does, and are reading by the time the files are found; the first also warms Intl.
+  // Threads are loaded only here: a warm hit never pays for node:worker_threads.
   let startedHelpers: Worker[] = [];
   if (argv[0] === 'report' || argv[0] === 'export') {
     try {
-      if (noCache || !fs.existsSync(path.join(cacheDir, indexFileName))) startedHelpers = startParseHelpers(path.join(__dirname, 'parse-worker.js'), parseHelperCount(env), true);
-      if (startedHelpers.length === 0) new Worker("Intl.DateTimeFormat().resolvedOptions(); 'a'.localeCompare('b')", { eval: true }).on('error', () => undefined).unref();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const threads = require('../engine/parse-pool') as typeof ParsePoolModule;
+      if (noCache || !fs.existsSync(path.join(cacheDir, indexFileName))) startedHelpers = threads.startParseHelpers(path.join(__dirname, 'parse-worker.js'), threads.parseHelperCount(env), true);
+      if (startedHelpers.length === 0) threads.startIntlWarmer();
     } catch {
       // Only a speed-up.
     }
