@@ -52,7 +52,7 @@ static double slot_num[MAX_SLOTS];
  * every line).
  */
 #define PREV_MAX 64
-static int32_t slot_version[MAX_SLOTS];
+static uint32_t slot_version[MAX_SLOTS];
 static int32_t slot_prev_len[MAX_SLOTS];
 static unsigned char slot_prev[MAX_SLOTS][PREV_MAX];
 
@@ -432,4 +432,4 @@ EXPORT("slot_kind") int32_t *slot_kind_at(void) { return slot_kind; }
 EXPORT("slot_start") int32_t *slot_start_at(void) { return slot_start; }
 EXPORT("slot_end") int32_t *slot_end_at(void) { return slot_end; }
 EXPORT("slot_num") double *slot_num_at(void) { return slot_num; }
-EXPORT("slot_version") int32_t *slot_version_at(void) { return slot_version; }
+EXPORT("slot_version") uint32_t *slot_version_at(void) { return slot_version; }

@@ -67,8 +67,8 @@ export class Projector {
   private readonly end: Int32Array;
   private readonly num: Float64Array;
   /** Per slot: the version of its last plain string (project.c), the version decoded last, and that string. */
-  private readonly version: Int32Array;
-  private readonly decodedVersion: Int32Array;
+  private readonly version: Uint32Array;
+  private readonly decodedVersion: Uint32Array;
   private readonly decoded: string[];
   private readonly slots = new Map<string, number>();
   /** Buffer's own latin1 decoder (what `toString('latin1')` calls after checking its arguments). */
@@ -92,8 +92,9 @@ export class Projector {
     this.start = new Int32Array(buf, x.slot_start(), n);
     this.end = new Int32Array(buf, x.slot_end(), n);
     this.num = new Float64Array(buf, x.slot_num(), n);
-    this.version = new Int32Array(buf, x.slot_version(), n);
-    this.decodedVersion = new Int32Array(n).fill(-1);
+    this.version = new Uint32Array(buf, x.slot_version(), n);
+    // Never a version seen before the first decode (it would take 2^32 − 1 changes of the slot).
+    this.decodedVersion = new Uint32Array(n).fill(0xffffffff);
     this.decoded = new Array<string>(n).fill('');
     const arenaAt = x.key_arena();
     const arenaSize = x.key_arena_size();
