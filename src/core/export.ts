@@ -5,7 +5,7 @@
  * - Markdown: a summary first, then readable tables.
  */
 import type { Range } from './aggregate';
-import { formatCost, formatDuration, formatTokens } from './format';
+import { formatCost, formatDuration, formatTokens, roundTo } from './format';
 import type { Meter } from './meter';
 import { priceTableLabel } from './pricing';
 import { workFigures, type TaskRecord, type TurnFigure, type WorkBy, type WorkFigures, type WorkOptions } from './tasks';
@@ -84,8 +84,8 @@ export interface ExportDocument {
 }
 
 const iso = (t: number | null): string => (t === null || !Number.isFinite(t) ? '' : new Date(t).toISOString());
-const r10 = (n: number): number => Number(n.toFixed(10));
-const r3 = (n: number): number => Number(n.toFixed(3));
+const r10 = (n: number): number => roundTo(n, 10);
+const r3 = (n: number): number => roundTo(n, 3);
 
 export function toRow(f: WorkFigures): ExportRow {
   return {

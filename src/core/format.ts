@@ -81,3 +81,21 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(headers), sep, ...rows.map(line)].join('\n');
 }
+
+const powersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
+
+/**
+ * `Number(n.toFixed(digits))` — the same value, without building a string in the common case (a
+ * report rounds tens of thousands of figures). n × 10^digits below 2^40 is exact to within 2^-14;
+ * unless that puts it within 10^-3 of a tie, its nearest integer k is toFixed's, and k / 10^digits
+ * is the double nearest that decimal, as Number() of the string is. Anything else takes toFixed.
+ */
+export function roundTo(n: number, digits: number): number {
+  if (Number.isInteger(n)) return n === 0 ? 0 : n;
+  const p = powersOfTen[digits];
+  if (p !== undefined) {
+    const x = n * p;
+    if (Math.abs(x) < 1_099_511_627_776 && Math.abs(Math.abs(x - Math.trunc(x)) - 0.5) > 1e-3) return Math.round(x) / p;
+  }
+  return Number(n.toFixed(digits));
+}

@@ -7,6 +7,7 @@ import type { Meter } from './meter';
 import { allocatedFee, runtimeCost } from './compare';
 import { deadWeightOf, sumDeadWeight, type DeadWeight } from './dead-weight';
 import { defaultSessionHourRate, resolvePlan, type PlanSettings } from './plans';
+import { roundTo } from './format';
 import { priceTableLabel } from './pricing';
 import type { AgentId, TokenCounts } from './usage';
 
@@ -119,7 +120,7 @@ export function reportTokens(t: TokenCounts): ReportTokens {
 }
 
 /** `n` to `digits` decimals (whole numbers, most figures, as they are). */
-const round = (n: number, digits = 10): number => (Number.isInteger(n) ? n : Number(n.toFixed(digits)));
+const round = (n: number, digits = 10): number => (Number.isInteger(n) ? n : roundTo(n, digits));
 
 export interface PriceContext {
   sessionHourRate: number;

@@ -3,9 +3,10 @@ import { createCalendar } from '../../src/core/calendar';
 import { buildReport, type ReportSession } from '../../src/core/report';
 import { Engine } from '../../src/engine/engine';
 import { claudeLineFilter, claudeLineSkippable, isAttachmentHead } from '../../src/sources/claude-code/filter';
+import { parseTs } from '../../src/sources/claude-code/parse';
 import { headBytes } from '../../src/sources/tail';
 import * as fs from 'node:fs';
-import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals } from '../helpers';
+import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals, rng } from '../helpers';
 
 const calendar = createCalendar('UTC');
 
@@ -216,3 +217,24 @@ describe('the head check for long lines', () => {
     assert.equal(head('{"type":"file-history-snapshot","snapshot":{'), true);
   });
 });
+
+describe('transcript timestamps', () => {
+  it('parseTs is Date.parse: every month and day 0–32, hours/minutes/seconds at and past their limits, other forms, and mutations', () => {
+    const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+    const samples: string[] = [];
+    for (const year of [999, 1000, 1970, 2000, 2023, 2024, 2100, 9999])
+      for (let month = 0; month <= 13; month++) for (let day = 0; day <= 32; day++) samples.push(`${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T12:34:56.789Z`);
+    for (const [h, m, s] of [[0, 0, 0], [23, 59, 59], [24, 0, 0], [24, 0, 1], [23, 60, 0], [23, 59, 60], [99, 99, 99]]) samples.push(`2025-06-15T${pad(h ?? 0, 2)}:${pad(m ?? 0, 2)}:${pad(s ?? 0, 2)}.000Z`);
+    samples.push('2025-06-15T12:34:56Z', '2025-06-15T12:34:56.7Z', '2025-06-15T12:34:56.789+02:00', '2025-06-15T12:34:56.789z', '2025-06-15 12:34:56.789Z', '2025-06-15', '+002025-06-15T12:34:56.789Z', '', 'not a date', '2025-06-15T12:34:56.789Z ');
+    const r = rng(8);
+    const glyphs = '0123456789-:.TZ +x';
+    for (let i = 0; i < 20_000; i++) {
+      const t = new Date(Math.floor(r() * 8e12) - 1e12).toISOString();
+      const chars = [...t];
+      if (i % 2) chars[Math.floor(r() * chars.length)] = glyphs[Math.floor(r() * glyphs.length)] ?? 'x';
+      samples.push(chars.join(''));
+    }
+    for (const s of samples) assert.ok(Object.is(parseTs(s), Date.parse(s)), `${s}: ${parseTs(s)} vs Date.parse ${Date.parse(s)}`);
+  });
+});
+

@@ -85,7 +85,33 @@ function promptOf(r: UserRecord): { text: string; command?: string } | 'activity
   return { text };
 }
 
-function parseTs(iso: string): number {
+/** Digits of `s` at [from, from + n) as a number, or -1 if any is not a digit. */
+function digitsAt(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * `Date.parse` of a transcript timestamp. The form every client writes (`2025-01-02T03:04:05.678Z`,
+ * fields in range) is read directly — Date.parse costs ~0.5 µs and a cold scan reads tens of
+ * thousands; anything else goes to Date.parse. Tested equal to Date.parse on every form and field.
+ */
+export function parseTs(iso: string): number {
+  if (iso.length === 24 && iso.charCodeAt(4) === 45 && iso.charCodeAt(7) === 45 && iso.charCodeAt(10) === 84 && iso.charCodeAt(13) === 58 && iso.charCodeAt(16) === 58 && iso.charCodeAt(19) === 46 && iso.charCodeAt(23) === 90) {
+    const year = digitsAt(iso, 0, 4);
+    const month = digitsAt(iso, 5, 2);
+    const day = digitsAt(iso, 8, 2);
+    const hour = digitsAt(iso, 11, 2);
+    const minute = digitsAt(iso, 14, 2);
+    const second = digitsAt(iso, 17, 2);
+    const ms = digitsAt(iso, 20, 3);
+    if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && ms >= 0) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  }
   return Date.parse(iso);
 }
 
