@@ -83,6 +83,25 @@ describe('PriceBook', () => {
     assert.equal(checked, 600);
   });
 
+  it('prices each request in its own price period, whatever order requests of one model come in', () => {
+    // claude-opus-4-6 changed price on 2026-03-13 (in the bundled table): requests on both sides
+    // must each get their own period's price.
+    const pb = new PriceBook();
+    const change = Date.parse('2026-03-13T00:00:00Z');
+    const t: TokenCounts = { input: 1_000_000, output: 1_000_000, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 };
+    const exact = (model: string, at: number): number | undefined => calcPrice({ input_tokens: 1_000_000, output_tokens: 1_000_000 }, model, { providerId: 'anthropic', timestamp: new Date(at) })?.total_price;
+    assert.notEqual(exact('claude-opus-4-6', change - 1), exact('claude-opus-4-6', change), 'the table still has the price change');
+    const times = [change - 86_400_000, change + 1, change - 1, change, change + 86_400_000, change - 2, change + 2];
+    const check = (model: string, at: number): void => {
+      const want = exact(model, at);
+      const got = pb.price(model, 'anthropic', t, at)?.usd;
+      assert.ok(want !== undefined && got !== undefined && Math.abs(got - want) <= 1e-9 * want, `${model} at ${new Date(at).toISOString()}: ${got} vs ${want}`);
+    };
+    // One model's requests back to back across the change, both ways; then interleaved with another.
+    for (const at of [...times, ...[...times].reverse()]) check('claude-opus-4-6', at);
+    for (const at of [...times, ...[...times].reverse()]) for (const model of ['claude-opus-4-6', 'claude-opus-4-6', 'claude-sonnet-4-5']) check(model, at);
+  });
+
   it('returns null (unpriced) for a model nobody prices, never 0', () => {
     const pb = new PriceBook();
     const t: TokenCounts = { input: 10, output: 10, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 };
