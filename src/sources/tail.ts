@@ -97,7 +97,7 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** Decode a line; pure-ASCII lines (most) take the much faster latin1 path. */
-function decode(buf: Buffer, start: number, end: number): string {
+export function decodeLine(buf: Buffer, start: number, end: number): string {
   const view = buf.subarray(start, end);
   return isAscii(view) ? view.toString('latin1') : view.toString('utf8');
 }
@@ -118,7 +118,7 @@ function looksLikeCompleteObject(text: string): boolean {
  * Synchronous on purpose: it runs in the scanner worker or the CLI, never on the extension host.
  */
 export function tailFile(path: string, cursor: FileCursor, onLine: (line: string) => void, options: TailOptions = {}): TailResult {
-  return tailRaw(path, cursor, (buf, start, end) => onLine(decode(buf, start, end)), options);
+  return tailRaw(path, cursor, (buf, start, end) => onLine(decodeLine(buf, start, end)), options);
 }
 
 /**

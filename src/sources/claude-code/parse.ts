@@ -10,8 +10,8 @@
  * - cost-state: the client's cumulative per-model totals, located at the latest time seen before it.
  * Everything else is skipped; a line that is not JSON, or fails its schema, is counted.
  */
-import { isAscii } from 'node:buffer';
 import { createProjector, keyTree, type Projector } from '../../wasm/project';
+import { decodeLine } from '../tail';
 import type { CompactionEvent, CostStateEvent, MeterEvent, TokenCounts } from '../../core/usage';
 import type { ClaudeUsage, UserRecord } from './schema';
 import { checkAssistant, checkCostState, checkQueueOperation, checkSystem, checkUser } from './schema-fast';
@@ -238,8 +238,7 @@ function projectChainRecord(buf: Buffer, start: number, end: number): Record<str
 export function parseClaudeBytes(buf: Buffer, start: number, end: number, ctx: ClaudeParseContext): LineOutcome {
   const raw = projectChainRecord(buf, start, end);
   if (raw) return parseClaudeRecord(raw, ctx);
-  const view = buf.subarray(start, end);
-  return parseClaudeLine(isAscii(view) ? view.toString('latin1') : view.toString('utf8'), ctx);
+  return parseClaudeLine(decodeLine(buf, start, end), ctx);
 }
 
 export function parseClaudeLine(line: string, ctx: ClaudeParseContext): LineOutcome {
