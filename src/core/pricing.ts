@@ -13,8 +13,22 @@
  * tier) we derive the linear per-token rates FROM the library with a handful of probe calls and
  * cache them. A unit test checks the fast path against `calcPrice` on random requests.
  */
-import { calcPrice, type PriceCalculation, type Provider, type Usage } from '@pydantic/genai-prices';
+import type * as GenaiPrices from '@pydantic/genai-prices';
+import type { PriceCalculation, Provider, Usage } from '@pydantic/genai-prices';
 import { promptTokens, type TokenCounts } from './usage';
+
+/**
+ * The library is loaded on the first price asked for, not with this module: loading it evaluates its
+ * whole table and builds its unit registry (25–40 ms), which would otherwise delay every start,
+ * including the CLI's before it has handed its first files to the reading threads.
+ */
+let library: typeof GenaiPrices | undefined;
+/** CommonJS's require, declared here: this module is also type-checked for the webview, which has no Node types. */
+declare const require: (id: string) => unknown;
+function calcPrice(...args: Parameters<typeof GenaiPrices.calcPrice>): ReturnType<typeof GenaiPrices.calcPrice> {
+  library ??= require('@pydantic/genai-prices') as typeof GenaiPrices;
+  return library.calcPrice(...args);
+}
 
 /** The bundled table. A unit test fails when the installed package differs, so this stays true. */
 export const priceTable = { name: '@pydantic/genai-prices', version: '0.1.8', dataDate: '2026-09-23' } as const;

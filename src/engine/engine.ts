@@ -155,7 +155,9 @@ export class Engine {
         fresh.push({ entry, key: source.orderKey ? source.orderKey(file) : 0 });
       }
     }
-    fresh.sort((a, b) => a.key - b.key || a.entry.file.path.localeCompare(b.entry.file.path));
+    // Ties by path, in code-unit order: the same on every machine and locale (localeCompare's
+    // collation also cost 15–35 ms of ICU set-up on the first scan).
+    fresh.sort((a, b) => a.key - b.key || byCodeUnits(a.entry.file.path, b.entry.file.path));
     return fresh.map((f) => f.entry);
   }
 
@@ -516,4 +518,8 @@ export class Engine {
     this.indexInfo = { ...this.indexInfo, savedAt, path: p };
     return true;
   }
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

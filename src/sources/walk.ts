@@ -39,8 +39,11 @@ export function walkFiles(root: string, options: WalkOptions, problems: SourcePr
       if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push({ path: dir, message: `cannot list: ${String(error)}` });
       return;
     }
+    // Below the root a folder's path is already normal (it was joined here), so a child's is the
+    // two joined by a separator: path.join would only normalise it again (a fifth of discovery).
+    const join = depth === 0 ? (base: string, name: string): string => path.join(base, name) : (base: string, name: string): string => base + path.sep + name;
     for (const e of entries) {
-      const full = path.join(dir, e.name);
+      const full = join(dir, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       const link = e.isSymbolicLink();
@@ -56,7 +59,7 @@ export function walkFiles(root: string, options: WalkOptions, problems: SourcePr
       }
       if (isDir) {
         // A real folder inside a resolved one is resolved too (one realpath per symlink, not per folder).
-        if (depth < options.maxDepth && (!options.dir || options.dir(e.name, dir, depth + 1))) visit(full, depth + 1, link ? undefined : path.join(real, e.name));
+        if (depth < options.maxDepth && (!options.dir || options.dir(e.name, dir, depth + 1))) visit(full, depth + 1, link ? undefined : join(real, e.name));
       } else if (isFile && options.file(e.name, dir)) out.push(full);
     }
   };

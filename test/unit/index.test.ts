@@ -7,7 +7,7 @@ import { createCalendar } from '../../src/core/calendar';
 import { buildReport } from '../../src/core/report';
 import { Engine, type EngineConfig } from '../../src/engine/engine';
 import { indexFileName } from '../../src/engine/index-store';
-import { claimFront, claimNext, helperClaims, newFlags, ParsePool, parseHelperCount, startParseHelpers, type HelperRead, type ReadJob } from '../../src/engine/parse-pool';
+import { claimFront, claimNext, encodeJobs, helperClaims, newFlags, ParsePool, parseHelperCount, startParseHelpers, transcriptJob, type HelperRead, type ReadJob } from '../../src/engine/parse-pool';
 import { claudeLineFilter, claudeLineSkippable, collectLimitBytes } from '../../src/sources/claude-code/filter';
 import { createClaudeCodeSource } from '../../src/sources/claude-code/source';
 import { emptyCursor, replayLines, tailRaw } from '../../src/sources/tail';
@@ -131,7 +131,7 @@ describe('parallel cold scan', () => {
        parentPort.on('message', (m) => {
          const flags = new Int32Array(m.flags);
          let claimed = 0;
-         for (let i = 0; i < m.jobs.length && claimed < 3; i++) if (Atomics.compareExchange(flags, i, 0, 2) === 0) { Atomics.add(flags, m.jobs.length, 1); claimed++; }
+         for (let i = 0; i < m.transcripts.length && claimed < 3; i++) if (Atomics.compareExchange(flags, i, 0, 2) === 0) { Atomics.add(flags, m.transcripts.length, 1); claimed++; }
          process.exit(3);
        });`,
       { eval: true },
@@ -208,6 +208,21 @@ describe('parallel cold scan', () => {
       }
       assert.equal(helperClaims(flags, n), owner.filter((o) => o.startsWith('helper')).length, `round ${round}: helper claims counted`);
     }
+  });
+
+  it('a batch goes to helpers as paths and numbers: each transcript job comes back with its cursor and budget, other jobs whole', () => {
+    const file = (p: string, agent: ReadJob['agent']): ReadJob['file'] => ({ path: p, agent });
+    const jobs: (ReadJob | null)[] = [
+      { agent: 'claude-code', file: file('/a/one.jsonl', 'claude-code'), fileId: 1, cursor: emptyCursor(), state: {}, options: { keepPromptText: false } },
+      null,
+      { agent: 'codex', file: file('/c/rollout.jsonl', 'codex'), fileId: 2, cursor: { size: 10, mtimeMs: 5, ino: 7, offset: 3 }, state: { x: 1 }, options: { keepPromptText: true } },
+      { agent: 'claude-code', file: file('/a/two.jsonl', 'claude-code'), fileId: 3, cursor: { size: 2 ** 40, mtimeMs: 1795378273424.479, ino: 2 ** 52 + 1, offset: 123456789 }, state: {}, options: { keepPromptText: false, budgetBytes: 65536 } },
+    ];
+    const sent = structuredClone(encodeJobs(jobs));
+    assert.deepEqual(sent.transcripts, ['/a/one.jsonl', null, null, '/a/two.jsonl']);
+    assert.deepEqual(transcriptJob(sent, 0), { cursor: emptyCursor(), budgetBytes: undefined });
+    assert.deepEqual(transcriptJob(sent, 3), { cursor: { size: 2 ** 40, mtimeMs: 1795378273424.479, ino: 2 ** 52 + 1, offset: 123456789 }, budgetBytes: 65536 });
+    assert.deepEqual(sent.whole, [[2, jobs[2]]]);
   });
 
   it('a helper thread passes on exactly the lines this thread would read, and they parse to the same result', async () => {

@@ -105,9 +105,14 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
           },
           problems,
         );
+        // A found path is the projects folder's path, a separator, then `<enc-cwd>/…` (walkFiles
+        // joins them so), so the project folder's name is read off it (path.relative: 20 ms here).
+        const prefix = path.join(projects, path.sep);
         for (const p of found) {
-          const rel = path.relative(projects, p).split(path.sep);
-          files.push({ path: p, agent: 'claude-code', projectHint: rel[0] ? projectFromDirName(rel[0]) : undefined });
+          const rest = p.startsWith(prefix) ? p.slice(prefix.length) : path.relative(projects, p);
+          const cut = rest.indexOf(path.sep);
+          const dirName = cut === -1 ? rest : rest.slice(0, cut);
+          files.push({ path: p, agent: 'claude-code', projectHint: dirName ? projectFromDirName(dirName) : undefined });
         }
       }
       return files;
