@@ -326,8 +326,11 @@ export class Engine {
 
   /** A file small enough for this thread to read while it waits for a helper (big ones are theirs). */
   private small(e: FileEntry): boolean {
+    const limit = this.config.smallFileBytes ?? smallFileBytes;
+    // Its size when it was found (a few milliseconds ago) is good enough to plan by.
+    if (e.file.sizeHint !== undefined) return e.file.sizeHint - e.cursor.offset <= limit;
     try {
-      return fs.statSync(e.file.path).size - e.cursor.offset <= (this.config.smallFileBytes ?? smallFileBytes);
+      return fs.statSync(e.file.path).size - e.cursor.offset <= limit;
     } catch {
       return true;
     }

@@ -36,7 +36,7 @@ export interface SharedBatch {
   batch: number;
   /** Per job: the path of a transcript read through the byte filter, or null (see `whole`; or only the calling thread reads it). */
   transcripts: (string | null)[];
-  /** Per job: its cursor's size, mtimeMs, ino and offset, then its read budget (NaN: none). */
+  /** Per job: its cursor's size, mtimeMs, ino and offset, its read budget (NaN: none), and the file's size when found (NaN: unknown). */
   numbers: Float64Array;
   /** Jobs of sources that cannot split their reading (read whole), with their index. */
   whole: [number, ReadJob][];
@@ -44,7 +44,7 @@ export interface SharedBatch {
 }
 
 /** Numbers a job has in `SharedBatch.numbers`. */
-export const jobNumbers = 5;
+export const jobNumbers = 6;
 
 /** The batch as sent (without its number and flags). */
 export function encodeJobs(jobs: readonly (ReadJob | null)[]): Omit<SharedBatch, 'batch' | 'flags'> {
@@ -64,18 +64,21 @@ export function encodeJobs(jobs: readonly (ReadJob | null)[]): Omit<SharedBatch,
     numbers[at + 2] = j.cursor.ino;
     numbers[at + 3] = j.cursor.offset;
     numbers[at + 4] = j.options.budgetBytes ?? NaN;
+    numbers[at + 5] = j.file.sizeHint ?? NaN;
   });
   return { transcripts, numbers, whole };
 }
 
 /** A transcript job's cursor and budget, as `encodeJobs` wrote them. */
-export function transcriptJob(batch: Pick<SharedBatch, 'numbers'>, index: number): { cursor: FileCursor; budgetBytes: number | undefined } {
+export function transcriptJob(batch: Pick<SharedBatch, 'numbers'>, index: number): { cursor: FileCursor; budgetBytes: number | undefined; sizeHint: number | undefined } {
   const n = batch.numbers;
   const at = index * jobNumbers;
   const budget = n[at + 4] ?? NaN;
+  const size = n[at + 5] ?? NaN;
   return {
     cursor: { size: n[at] ?? 0, mtimeMs: n[at + 1] ?? 0, ino: n[at + 2] ?? 0, offset: n[at + 3] ?? 0 },
     budgetBytes: Number.isNaN(budget) ? undefined : budget,
+    sizeHint: Number.isNaN(size) ? undefined : size,
   };
 }
 

@@ -84,8 +84,8 @@ port.on('message', (msg: SharedBatch) => {
       for (const index of claimNext(new Int32Array(msg.flags), msg.transcripts.length)) {
         const path = msg.transcripts[index];
         if (path) {
-          const { cursor, budgetBytes } = transcriptJob(msg, index);
-          if (out.files.length > 0 && sizeOf(path) - cursor.offset > bigFileBytes) out.flush();
+          const { cursor, budgetBytes, sizeHint } = transcriptJob(msg, index);
+          if (out.files.length > 0 && (sizeHint ?? sizeOf(path)) - cursor.offset > bigFileBytes) out.flush();
           out.add(index, { lines: collectTranscript(path, cursor, budgetBytes) });
         } else {
           const j = whole.get(index);

@@ -10,6 +10,8 @@ export interface DiscoveredFile {
   agent: AgentId;
   /** Project folder guessed from where the file lives. */
   projectHint?: string;
+  /** Its size when it was found, where discovery looked (only to plan who reads it; never trusted for reading). */
+  sizeHint?: number;
 }
 
 export interface SourceHealth {

@@ -124,7 +124,10 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       // Originals before forks: order by when a file was created (birth time where the file
       // system keeps one; else the first timestamp it holds).
       try {
-        const birth = fs.statSync(file.path).birthtimeMs;
+        const st = fs.statSync(file.path);
+        // Kept for planning the first scan (which thread reads it), so nobody stats the file again for that.
+        file.sizeHint = st.size;
+        const birth = st.birthtimeMs;
         if (birth > 0) return birth;
         const fd = fs.openSync(file.path, 'r');
         try {
