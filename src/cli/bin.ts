@@ -4,12 +4,13 @@
  * (dist/cli-main.js), which is required only when needed.
  */
 import * as fs from 'node:fs';
-import * as nodeModule from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type * as ParsePoolModule from '../engine/parse-pool';
 import type { runCli } from './main';
 import { indexFileName } from '../engine/index-name';
+import { codeCacheFile, privateFolder, requireWithCodeCache } from './code-cache';
 import { cacheDirOf, printWarm, warmKey } from './warm';
 
 declare const __TAXIMETER_BUILD__: string | undefined;
@@ -26,18 +27,11 @@ const noCache = argv.includes('--no-cache');
 const terminal = process.stdout.isTTY === true;
 const cacheDir = cacheDirOf(argv, env);
 if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env, build, terminal)))) {
-  // The engine's compiled code is cached (Node ≥ 22.1; NODE_DISABLE_COMPILE_CACHE=1 turns it off):
-  // beside the index, or in Node's default temporary folder under --no-cache.
-  const enableCompileCache = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
-  try {
-    if (enableCompileCache && !noCache) {
-      // Our folder first, user-only like everything in it (Node would make it world-readable).
-      fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-      enableCompileCache(path.join(cacheDir, 'code'));
-    } else enableCompileCache?.();
-  } catch {
-    // Only a speed-up.
-  }
+  // The engine's compiled code is cached (see code-cache.ts; NODE_DISABLE_COMPILE_CACHE=1 turns it
+  // off): beside the index, or under --no-cache in a user-only folder of the system's temporary one.
+  const mainFile = path.join(__dirname, 'cli-main.js');
+  const codeDir = noCache ? path.join(os.tmpdir(), `taximeter-code-${process.getuid?.() ?? 'user'}`) : path.join(cacheDir, 'code');
+  const codeCache = !env.NODE_DISABLE_COMPILE_CACHE && privateFolder(codeDir) ? codeCacheFile(codeDir, mainFile, build) : undefined;
   // Intl's first use (time zones, collation) costs 25–40 ms on whichever thread comes first, and
   // its data is shared by the process: a throwaway thread pays it while this one loads and scans.
   // A cold scan (no index yet) reads with helper threads: started now, they load while this
@@ -54,8 +48,7 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
       // Only a speed-up.
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const main = require(path.join(__dirname, 'cli-main.js')) as { runCli: typeof runCli };
+  const main = requireWithCodeCache(mainFile, codeCache) as { runCli: typeof runCli };
   main
     .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv, startedHelpers })
     .then(
