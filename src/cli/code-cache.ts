@@ -55,7 +55,7 @@ export let codeCacheOutcome: 'off' | 'none' | 'accepted' | 'rejected' = 'off';
 export function requireWithCodeCache(file: string, cacheFile: string | undefined): unknown {
   codeCacheOutcome = 'off';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (cacheFile === undefined) return require(file);
+  if (!cacheFile) return require(file);
   // Loaded here, not with the module: the CLI's warm path (bin.ts) must not pay for them.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { createHash } = require('node:crypto') as typeof Crypto;

@@ -40,6 +40,14 @@ describe('the CLI code cache', () => {
     assert.deepEqual(load(file, cacheFile), { value: -40, outcome: 'accepted' });
   });
 
+  it('no cache file (or an empty name): the plain require, nothing written', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'engine.js');
+    fs.writeFileSync(file, `module.exports = { answer: () => 3 };\n`);
+    assert.deepEqual(load(file, ''), { value: 3, outcome: 'off' });
+    assert.deepEqual(fs.readdirSync(dir), ['engine.js']);
+  });
+
   it("another build's cache of the same file is removed when a new one is written", () => {
     const dir = tempDir();
     const file = path.join(dir, 'engine.js');
