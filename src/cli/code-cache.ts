@@ -100,6 +100,8 @@ function saveCodeCache(script: Vm.Script, header: Buffer, cacheFile: string): vo
     fs.renameSync(tmp, cacheFile);
     for (const name of fs.readdirSync(dir)) {
       if (name.endsWith('.v8') && name.startsWith(`${stem}--`) && name !== path.basename(cacheFile)) fs.rmSync(path.join(dir, name), { force: true });
+      // Node's own compile cache (v22.1.0-x64-…/), which earlier versions kept in this folder.
+      else if (/^v\d+\.\d+\.\d+-/.test(name) && fs.lstatSync(path.join(dir, name)).isDirectory()) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     }
   } catch {
     // Only a speed-up.

@@ -48,7 +48,7 @@ describe('the CLI code cache', () => {
     assert.deepEqual(fs.readdirSync(dir), ['engine.js']);
   });
 
-  it("another build's cache of the same file is removed when a new one is written", () => {
+  it("another build's cache of the same file, and Node's old compile cache, are removed when a new one is written", () => {
     const dir = tempDir();
     const file = path.join(dir, 'engine.js');
     fs.writeFileSync(file, `module.exports = { answer: () => 1 };\n`);
@@ -56,8 +56,13 @@ describe('the CLI code cache', () => {
     fs.writeFileSync(old, 'x');
     const other = path.join(dir, 'other--old.v8');
     fs.writeFileSync(other, 'x');
+    // What Node's compile cache left here before (earlier versions used it): removed too.
+    const nodeCache = path.join(dir, 'v22.23.3-x64-9de703df-0');
+    fs.mkdirSync(nodeCache);
+    fs.writeFileSync(path.join(nodeCache, '48ecf0e3'), 'x');
     load(file, codeCacheFile(dir, file, 'new'));
     assert.equal(fs.existsSync(old), false);
+    assert.equal(fs.existsSync(nodeCache), false);
     assert.equal(fs.existsSync(other), true, "another file's cache stays");
     assert.equal(fs.existsSync(codeCacheFile(dir, file, 'new')), true);
   });
