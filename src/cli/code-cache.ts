@@ -90,7 +90,10 @@ export function requireWithCodeCache(file: string, cacheFile: string | undefined
   return module.exports;
 }
 
-/** Write the cache (atomically) and remove this folder's caches of other builds of the same file. */
+/** Caches of one file kept (builds and Node versions used side by side must not evict each other on every run). */
+export const keptCodeCaches = 3;
+
+/** Write the cache (atomically); keep the newest `keptCodeCaches` of the same file in this folder. */
 function saveCodeCache(script: Vm.Script, header: Buffer, cacheFile: string): void {
   try {
     const dir = path.dirname(cacheFile);
@@ -98,11 +101,15 @@ function saveCodeCache(script: Vm.Script, header: Buffer, cacheFile: string): vo
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
     fs.renameSync(tmp, cacheFile);
+    const same: { file: string; mtimeMs: number }[] = [];
     for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.v8') && name.startsWith(`${stem}--`) && name !== path.basename(cacheFile)) fs.rmSync(path.join(dir, name), { force: true });
+      const file = path.join(dir, name);
+      if (name.endsWith('.v8') && name.startsWith(`${stem}--`)) same.push({ file, mtimeMs: fs.statSync(file).mtimeMs });
       // Node's own compile cache (v22.1.0-x64-…/), which earlier versions kept in this folder.
-      else if (/^v\d+\.\d+\.\d+-/.test(name) && fs.lstatSync(path.join(dir, name)).isDirectory()) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      else if (/^v\d+\.\d+\.\d+-/.test(name) && fs.lstatSync(file).isDirectory()) fs.rmSync(file, { recursive: true, force: true });
     }
+    same.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const old of same.slice(keptCodeCaches)) if (old.file !== cacheFile) fs.rmSync(old.file, { force: true });
   } catch {
     // Only a speed-up.
   }

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { codeCacheFile, privateFolder } from '../../src/cli/code-cache';
+import { codeCacheFile, keptCodeCaches, privateFolder } from '../../src/cli/code-cache';
 import { tempDir } from '../helpers';
 
 const codeCacheModule = path.join(__dirname, '..', '..', 'src', 'cli', 'code-cache.js');
@@ -48,23 +48,32 @@ describe('the CLI code cache', () => {
     assert.deepEqual(fs.readdirSync(dir), ['engine.js']);
   });
 
-  it("another build's cache of the same file, and Node's old compile cache, are removed when a new one is written", () => {
+  it("a new cache keeps the newest caches of other builds (up to 3 in all), removes older ones and Node's old compile cache", () => {
     const dir = tempDir();
     const file = path.join(dir, 'engine.js');
     fs.writeFileSync(file, `module.exports = { answer: () => 1 };\n`);
-    const old = codeCacheFile(dir, file, 'old');
-    fs.writeFileSync(old, 'x');
+    const builds = ['b1', 'b2', 'b3', 'b4'];
+    builds.forEach((b, i) => {
+      const f = codeCacheFile(dir, file, b);
+      fs.writeFileSync(f, 'x');
+      const t = new Date(Date.now() - (10 - i) * 60_000);
+      fs.utimesSync(f, t, t);
+    });
     const other = path.join(dir, 'other--old.v8');
     fs.writeFileSync(other, 'x');
-    // What Node's compile cache left here before (earlier versions used it): removed too.
+    // What Node's compile cache left here before (earlier versions used it): removed.
     const nodeCache = path.join(dir, 'v22.23.3-x64-9de703df-0');
     fs.mkdirSync(nodeCache);
     fs.writeFileSync(path.join(nodeCache, '48ecf0e3'), 'x');
     load(file, codeCacheFile(dir, file, 'new'));
-    assert.equal(fs.existsSync(old), false);
+    assert.equal(keptCodeCaches, 3);
+    assert.deepEqual(
+      ['new', ...builds].filter((b) => fs.existsSync(codeCacheFile(dir, file, b))),
+      ['new', 'b3', 'b4'],
+      'the written one and the two newest others',
+    );
     assert.equal(fs.existsSync(nodeCache), false);
     assert.equal(fs.existsSync(other), true, "another file's cache stays");
-    assert.equal(fs.existsSync(codeCacheFile(dir, file, 'new')), true);
   });
 
   it('the folder is user-only: made so, a link to one refused', function () {
