@@ -152,7 +152,8 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
   const callByKey = new Map<string, CostedItem>();
   for (const c of compactions) {
     if (c.callDedupeKey === undefined) continue;
-    const rec = requests.find((r) => meter.keyOf(c.callDedupeKey ?? '') === r.key);
+    const key = meter.keyOf(c.callDedupeKey);
+    const rec = requests.find((r) => r.key === key);
     if (rec) callByKey.set(c.callDedupeKey, v.items.find((it) => it.kind === 'request' && it.ts === rec.ts && it.model === rec.model) ?? { ts: rec.ts, model: rec.model, tokens: rec.tokens, usd: rec.price?.usd ?? null, provenance: 'computed', kind: 'request', sidechain: rec.sidechain });
   }
   const compactionEvents: DeadWeightEvent[] = [];
@@ -189,9 +190,17 @@ export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOp
       seconds = Math.max(0, (hookWindow.end ?? c.timestamp) - hookWindow.start) / 1000;
       timedByHooks = true;
     } else if (c.durationMs === undefined) {
-      // Without a duration: the gap from the agent's previous event to the boundary.
-      const before = s ? s.timeline().map((x) => Math.floor(x / 2)).filter((t) => t < c.timestamp) : [];
-      const prev = before[before.length - 1];
+      // Without a duration: the gap from the agent's previous event to the boundary (the last
+      // timeline entry before it: found from the end, without copying the timeline).
+      let prev: number | undefined;
+      const timeline = s ? s.timeline() : [];
+      for (let i = timeline.length - 1; i >= 0; i--) {
+        const t = Math.floor((timeline[i] ?? 0) / 2);
+        if (t < c.timestamp) {
+          prev = t;
+          break;
+        }
+      }
       seconds = prev !== undefined ? (c.timestamp - prev) / 1000 : 0;
       secondsEstimated = true;
     }

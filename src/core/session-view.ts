@@ -2,7 +2,7 @@
  * Derived figures of one session: costed items (requests + auxiliary calls only the client's
  * cost-state shows), totals with provenance, and the three times.
  */
-import { kindPrompt, type AuxCall, type SessionState } from './meter';
+import { kindPrompt, type AuxCall, type RequestRecord, type SessionState } from './meter';
 import type { PriceBook } from './pricing';
 import { addTokens, tokenKinds, totalTokens, zeroTokens, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
 
@@ -292,7 +292,15 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     if (c.preTokens === undefined) continue;
     // Estimate (1.0.x, or 2.x before its cost-state is written): the prompt is the context before
     // the compaction, split like the last request's prompt; the output is the summary (~4 chars/token).
-    const prev = [...requestsSorted].reverse().find((r) => r.ts <= c.timestamp);
+    // The last request at or before it (from the end, without copying the list).
+    let prev: RequestRecord | undefined;
+    for (let i = requestsSorted.length - 1; i >= 0; i--) {
+      const r = requestsSorted[i];
+      if (r && r.ts <= c.timestamp) {
+        prev = r;
+        break;
+      }
+    }
     if (!prev) continue;
     const p = prev.tokens;
     const prompt = p.input + p.cacheWrite5m + p.cacheWrite1h + p.cacheRead;

@@ -86,6 +86,12 @@ describe('dead weight on the real fixtures', () => {
     close(e.costUSD!, listPrice('claude-sonnet-4-5', expected));
     assert.ok(s.costUSD.estimated > 0, 'the estimate is part of the session cost, labelled');
     close(s.costUSD.estimated, e.costUSD!);
+    // No duration recorded: the time lost is the gap from the session's last event before the
+    // boundary (in time: here the /compact command, written after it in the file, 1 ms earlier).
+    assert.match(e.provenance, /time estimated from the previous event/);
+    const boundary = Date.parse(recs[i].timestamp);
+    const before = recs.map((r) => Date.parse(r.timestamp)).filter((t) => t < boundary);
+    assert.equal(e.seconds, (boundary - Math.max(...before)) / 1000);
   });
 
   it('tools_resume: the /clear session is linked to the session it was cleared from', () => {
