@@ -39,9 +39,10 @@ export function walkFiles(root: string, options: WalkOptions, problems: SourcePr
       if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push({ path: dir, message: `cannot list: ${String(error)}` });
       return;
     }
-    // Below the root a folder's path is already normal (it was joined here), so a child's is the
-    // two joined by a separator: path.join would only normalise it again (a fifth of discovery).
-    const join = depth === 0 ? (base: string, name: string): string => path.join(base, name) : (base: string, name: string): string => base + path.sep + name;
+    // Below the root a folder's path is already normal (joined here, or a real path), so a child's
+    // is the two joined by a separator: path.join would only normalise it again (a fifth of
+    // discovery). (A real path can be the file system's root, which ends with the separator.)
+    const join = depth === 0 ? (base: string, name: string): string => path.join(base, name) : (base: string, name: string): string => (base.endsWith(path.sep) ? base + name : base + path.sep + name);
     for (const e of entries) {
       const full = join(dir, e.name);
       let isDir = e.isDirectory();
