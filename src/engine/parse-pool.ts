@@ -29,8 +29,8 @@ export interface ReadJob {
 
 /**
  * To a helper: the batch's jobs and their claim flags. Transcripts (all but a few jobs) go as a
- * path and four numbers, not as objects: a batch of thousands of job objects took 20–30 ms to
- * copy to the helper, all of it before the helper could start reading.
+ * path and `jobNumbers` numbers, not as objects: a batch of thousands of job objects took 20–30 ms
+ * to copy to the helper, all of it before the helper could start reading.
  */
 export interface SharedBatch {
   batch: number;
@@ -69,7 +69,7 @@ export function encodeJobs(jobs: readonly (ReadJob | null)[]): Omit<SharedBatch,
   return { transcripts, numbers, whole };
 }
 
-/** A transcript job's cursor and budget, as `encodeJobs` wrote them. */
+/** A transcript job's cursor, budget and size hint, as `encodeJobs` wrote them. */
 export function transcriptJob(batch: Pick<SharedBatch, 'numbers'>, index: number): { cursor: FileCursor; budgetBytes: number | undefined; sizeHint: number | undefined } {
   const n = batch.numbers;
   const at = index * jobNumbers;
