@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { indexFileName } from '../../src/engine/index-name';
 import { ScannerLock, lockFileName } from '../../src/engine/lock';
 import type { FromWorker, EngineSettings } from '../../src/engine/worker-protocol';
 import { claudeFixture, copyTree, repoRoot, tempDir } from '../helpers';
@@ -55,7 +56,7 @@ describe('one scanner for all windows', function () {
     assert.equal(new ScannerLock(dir, 30_000, () => clock).tryAcquire(), true);
   });
 
-  it('a second window follows the first one’s index and stays current, then takes over', async () => {
+  it('a second window starts from the first one’s index, reads new lines itself (never reloading the index), then takes over', async () => {
     const root = tempDir();
     copyTree(claudeFixture('compact_manual'), root);
     const cache = tempDir();
@@ -84,10 +85,25 @@ describe('one scanner for all windows', function () {
         assert.equal(followed.scan.role, 'follower');
         assert.equal(followed.summary.current?.costUSD, first.summary.current?.costUSD);
         const file = path.join(root, 'projects', '-home-user-proj', '1fadfc77-936f-4016-8c24-3f754c1f34ce.jsonl');
-        fs.appendFileSync(file, `${JSON.stringify({ type: 'assistant', uuid: 'mw-1', timestamp: new Date().toISOString(), sessionId: '1fadfc77-936f-4016-8c24-3f754c1f34ce', message: { id: 'msg_mw_1', model: 'claude-sonnet-4-5', usage: { input_tokens: 1000, output_tokens: 0 } } })}\n`);
+        const append = (n: number): void =>
+          fs.appendFileSync(file, `${JSON.stringify({ type: 'assistant', uuid: `mw-${n}`, timestamp: new Date().toISOString(), sessionId: '1fadfc77-936f-4016-8c24-3f754c1f34ce', message: { id: `msg_mw_${n}`, model: 'claude-sonnet-4-5', usage: { input_tokens: 1000, output_tokens: 0 } } })}\n`);
+        append(1);
         const target = (first.summary.current?.tokens.input ?? 0) + 1000;
         await a.until((s) => s.summary.current?.tokens.input === target);
         await b.until((s) => s.summary.current?.tokens.input === target, 15_000);
+        // The following window reads new lines itself; it does not wait for (or reload) the index:
+        // with the index made unwritable (a folder in its place) the leader's saves fail, and the
+        // follower still shows the next line, counted once.
+        const index = path.join(cache, indexFileName);
+        fs.rmSync(index, { force: true });
+        fs.mkdirSync(path.join(index, 'blocked'), { recursive: true });
+        const t0 = Date.now();
+        append(2);
+        await b.until((s) => s.summary.current?.tokens.input === target + 1000, 15_000);
+        const followMs = Date.now() - t0;
+        await a.until((s) => s.summary.current?.tokens.input === target + 1000);
+        assert.ok(followMs < 1000, `the following window showed the line in ${followMs} ms (it no longer waits for the index's next save)`);
+        fs.rmSync(index, { recursive: true, force: true });
         await a.stop();
         const took = await b.until((s) => s.scan.role === 'leader', 15_000);
         assert.equal(took.scan.role, 'leader');
