@@ -2,7 +2,8 @@
 // `npm run bench`: builds a ≥ 1 GB Claude Code history from the fixtures and measures, side by side:
 // cold scan (no index) and warm start (index, nothing changed) of `taximeter report --json`, peak
 // memory, token totals against ccusage 20 (native) and 18 (TypeScript) on the same files, and the
-// incremental update latency of the engine. Not a test: it prints figures.
+// incremental update latency of the engine, in one window and in a second one that follows it.
+// Not a test: it prints figures.
 //
 // Env: TAXIMETER_BENCH_DIR (default /tmp/taximeter-bench), BENCH_MB (default 1100), BENCH_RUNS (7),
 //      BENCH_SKIP_CCUSAGE=1, BENCH_LIVE=1 (also the live latency in the real VS Code host).
@@ -142,6 +143,12 @@ console.log('\nIncremental update (engine in-process, index loaded, one line app
 const lat = sh(process.execPath, [path.join(root, 'scripts', 'bench-incremental.cjs'), history, cacheDir], {});
 process.stdout.write(lat.stdout);
 if (lat.status !== 0) process.stderr.write(lat.stderr);
+
+// Two windows: the one that does not scan follows the other's index, then the transcripts itself.
+console.log('\nTwo windows on this history (two scanner workers sharing a cache folder, one line appended every 1.5 s):');
+const win = sh(process.execPath, [path.join(root, 'scripts', 'bench-windows.cjs'), history], {});
+process.stdout.write(win.stdout);
+if (win.status !== 0) process.stderr.write(win.stderr);
 
 if (cc20) {
   console.log('\nRatios against ccusage 20 (targets: cold ≤ 1.5×, memory ≤ 2×, warm ≤ 0.1×):');
