@@ -28,6 +28,20 @@ class Window {
     }
     throw new Error(`timeout; last ${JSON.stringify(this.last?.scan)}`);
   }
+  /** A request to the worker; resolves with its reply's result. */
+  request(msg: Record<string, unknown>): Promise<unknown> {
+    const id = this.id++;
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromWorker): void => {
+        if (m.type !== 'reply' || m.id !== id) return;
+        this.worker.off('message', onMessage);
+        if (m.ok) resolve(m.result);
+        else reject(new Error(m.error));
+      };
+      this.worker.on('message', onMessage);
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
   async stop(): Promise<void> {
     this.worker.postMessage({ type: 'stop', id: this.id++ });
     await new Promise((r) => setTimeout(r, 200));
@@ -54,6 +68,50 @@ describe('one scanner for all windows', function () {
     // A lock left by a dead process on this host is stale at once.
     fs.writeFileSync(path.join(dir, lockFileName), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), token: 'x', heartbeat: clock }));
     assert.equal(new ScannerLock(dir, 30_000, () => clock).tryAcquire(), true);
+  });
+
+  it('a following window also reads a folder only its own settings add (the scanning window’s index does not have it)', async () => {
+    const shared = tempDir();
+    copyTree(claudeFixture('compact_manual'), shared);
+    const own = tempDir();
+    copyTree(claudeFixture('tools_resume'), own);
+    const cache = tempDir();
+    const base: EngineSettings = {
+      claudeConfigDirs: [shared],
+      agents: ['claude-code'],
+      idleMs: 300_000,
+      priceOverrides: [],
+      keepPromptText: true,
+      cacheDir: cache,
+      workspaceFolders: [],
+      tasks: [],
+      plan: { id: 'none' },
+      sessionHourRate: 0.08,
+      includePrompts: true,
+    };
+    const env = process.env.CLAUDE_CONFIG_DIR;
+    process.env.CLAUDE_CONFIG_DIR = path.join(tempDir(), 'none');
+    const a = new Window(base);
+    try {
+      await a.until((s) => s.scan.phase === 'live' && s.scan.role === 'leader');
+      const b = new Window({ ...base, claudeConfigDirs: [shared, own] });
+      try {
+        await b.until((s) => s.scan.role === 'follower' && s.scan.indexLoaded);
+        type Sessions = { sessions: { id: string; tokens: { total: number } }[] };
+        const ra = (await a.request({ type: 'report' })) as Sessions;
+        const rb = (await b.request({ type: 'report' })) as Sessions;
+        const idsA = new Set(ra.sessions.map((x) => x.id));
+        const extra = rb.sessions.filter((x) => !idsA.has(x.id));
+        assert.ok(ra.sessions.length > 0);
+        assert.ok(extra.length > 0 && extra.every((x) => x.tokens.total > 0), 'the follower has the sessions of its own folder');
+        for (const x of ra.sessions) assert.deepEqual(rb.sessions.find((y) => y.id === x.id), x, 'and the shared ones exactly as the scanning window has them');
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await a.stop().catch(() => undefined);
+      process.env.CLAUDE_CONFIG_DIR = env;
+    }
   });
 
   it('a second window starts from the first one’s index, reads new lines itself (never reloading the index), then takes over', async () => {
