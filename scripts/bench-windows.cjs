@@ -65,9 +65,15 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
     );
     await new Promise((r) => setTimeout(r, 1500));
   }
+  // Quiet: how busy each window's thread is while nothing happens (event-loop utilisation, 10 s).
+  const quietMs = 10_000;
+  const elu0 = [a.worker.performance.eventLoopUtilization(), b.worker.performance.eventLoopUtilization()];
+  await new Promise((r) => setTimeout(r, quietMs));
+  const busy = [a, b].map((w, i) => w.worker.performance.eventLoopUtilization(elu0[i]).active);
   const loads = b.logs.filter((l) => /index is loaded/.test(l)).length;
   console.log(`  scanning window:  append → status p50 ${pct(lat.leader, 0.5)} ms, p95 ${pct(lat.leader, 0.95)} ms`);
   console.log(`  following window: append → status p50 ${pct(lat.follower, 0.5)} ms, p95 ${pct(lat.follower, 0.95)} ms (${lat.follower.length} lines; it loaded the index ${loads} time(s))`);
+  console.log(`  quiet for ${quietMs / 1000} s: scanning window busy ${busy[0].toFixed(0)} ms, following window ${busy[1].toFixed(0)} ms`);
   await b.stop();
   await a.stop();
 })()

@@ -159,8 +159,18 @@ function follow(): void {
   scan.phase = 'live';
   const file = engine?.indexPath();
   let seen = 0;
+  let lastFollowPoll = 0;
+  const indexMtime = (): number => {
+    try {
+      return file ? fs.statSync(file).mtimeMs : 0;
+    } catch {
+      return 0;
+    }
+  };
   const goLive = (): void => {
     followingLive = true;
+    seen = indexMtime();
+    lastFollowPoll = Date.now();
     startWatching();
     // What was appended since the index was saved.
     try {
@@ -179,14 +189,27 @@ function follow(): void {
       lead();
       return;
     }
-    if (followingLive) return;
-    // No index yet (the scanning window's first scan is running): wait for it rather than scan too.
-    let mtime = 0;
-    try {
-      mtime = file ? fs.statSync(file).mtimeMs : 0;
-    } catch {
-      mtime = 0;
+    if (followingLive) {
+      if (settings?.pollMs !== undefined) return; // its own poll timer runs (startWatching)
+      // The safety net behind file events: read what changed when the scanning window saved its
+      // index (it saw a change), at most every 5 s — never the index itself. Without events
+      // (none, or a watcher failed): every second, like the scanning window.
+      if (scan.watching === 'events') {
+        if (Date.now() - lastFollowPoll < 5000) return;
+        const now = indexMtime();
+        if (now === seen) return;
+        seen = now;
+      }
+      lastFollowPoll = Date.now();
+      try {
+        if (engine.poll()) postStatus();
+      } catch (error: unknown) {
+        log('error', `poll failed: ${String(error)}`);
+      }
+      return;
     }
+    // No index yet (the scanning window's first scan is running): wait for it rather than scan too.
+    const mtime = indexMtime();
     if (mtime !== seen) {
       seen = mtime;
       if (engine.loadIndex()) {
@@ -278,6 +301,9 @@ function startWatching(): void {
     }
   }
   scan.watching = watching > 0 ? 'events' : 'polling';
+  // A following window polls from its follow timer (see `follow`): with events, only when the
+  // scanning window saves its index (that window saw a change), so an idle one costs a stat a second.
+  if (scan.role === 'follower' && settings.pollMs === undefined) return;
   // Polling is the safety net: slow when events work, faster when they do not.
   const every = settings.pollMs ?? (watching > 0 ? 5000 : 1000);
   pollTimer = setInterval(() => {
