@@ -53,6 +53,8 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
   await b.until((s) => s.scan.role === 'follower' && s.summary.today !== undefined && today(s) === today(a.last));
   await new Promise((r) => setTimeout(r, 2500));
   const lat = { leader: [], follower: [] };
+  const eluRun = [a.worker.performance.eventLoopUtilization(), b.worker.performance.eventLoopUtilization()];
+  const runStart = performance.now();
   for (let i = 0; i < Number(n); i++) {
     const want = { leader: today(a.last) + 1000, follower: today(b.last) + 1000 };
     const t0 = performance.now();
@@ -65,6 +67,8 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
     );
     await new Promise((r) => setTimeout(r, 1500));
   }
+  const runMs = performance.now() - runStart;
+  const busyRun = [a, b].map((w, i) => w.worker.performance.eventLoopUtilization(eluRun[i]).active);
   // Quiet: how busy each window's thread is while nothing happens (event-loop utilisation, 10 s).
   const quietMs = 10_000;
   const elu0 = [a.worker.performance.eventLoopUtilization(), b.worker.performance.eventLoopUtilization()];
@@ -73,6 +77,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
   const loads = b.logs.filter((l) => /index is loaded/.test(l)).length;
   console.log(`  scanning window:  append → status p50 ${pct(lat.leader, 0.5)} ms, p95 ${pct(lat.leader, 0.95)} ms`);
   console.log(`  following window: append → status p50 ${pct(lat.follower, 0.5)} ms, p95 ${pct(lat.follower, 0.95)} ms (${lat.follower.length} lines; it loaded the index ${loads} time(s))`);
+  console.log(`  while lines arrive (${(runMs / 1000).toFixed(0)} s): scanning window busy ${busyRun[0].toFixed(0)} ms, following window ${busyRun[1].toFixed(0)} ms`);
   console.log(`  quiet for ${quietMs / 1000} s: scanning window busy ${busy[0].toFixed(0)} ms, following window ${busy[1].toFixed(0)} ms`);
   await b.stop();
   await a.stop();

@@ -382,10 +382,17 @@ export class Engine {
     return changed;
   }
 
-  /** Stat every known file and read those that changed (the polling fallback). */
-  poll(): boolean {
+  /**
+   * Stat every known file and read those that changed, then look for new files (the polling
+   * fallback). With `recentMs`, only the files written within that time (and sources that change
+   * beside their file) and no search for new ones: what a safety net behind file events needs
+   * every few seconds, at a cost that follows the work in progress instead of the history.
+   */
+  poll(recentMs?: number): boolean {
     let changed = false;
+    const since = recentMs === undefined ? -Infinity : Date.now() - recentMs;
     for (const entry of this.files.values()) {
+      if (entry.cursor.mtimeMs < since && !entry.source.changedBeside) continue;
       let st: fs.Stats;
       try {
         st = fs.statSync(entry.file.path);
@@ -397,7 +404,7 @@ export class Engine {
         if (this.readEntry(entry)) changed = true;
       }
     }
-    for (const entry of this.discover()) if (this.readEntry(entry)) changed = true;
+    if (recentMs === undefined) for (const entry of this.discover()) if (this.readEntry(entry)) changed = true;
     return changed;
   }
 

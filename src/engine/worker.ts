@@ -46,6 +46,20 @@ let lock: ScannerLock | undefined;
 let followTimer: NodeJS.Timeout | undefined;
 /** A following window has loaded the index and reads new lines itself. */
 let followingLive = false;
+/**
+ * The safety net behind file events: the files written within `recentMs` every few seconds, all
+ * files and the search for new ones every `fullPollMs` (their cost grows with the history).
+ */
+const recentMs = 60 * 60_000;
+const fullPollMs = 60_000;
+let lastFullPoll = 0;
+
+/** A poll of the safety net: everything when due (or without events), else the recent files. */
+function safetyPoll(e: Engine): boolean {
+  const full = scan.watching !== 'events' || settings?.pollMs !== undefined || Date.now() - lastFullPoll >= fullPollMs;
+  if (full) lastFullPoll = Date.now();
+  return e.poll(full ? undefined : recentMs);
+}
 let lastSave = 0;
 
 function post(msg: FromWorker): void {
@@ -132,10 +146,17 @@ function postStatus(force = false): void {
   post({ type: 'status', summary, scan: { ...scan }, health: healthBrief(engine), meterVersion: engine.meter.version });
 }
 
-/** Save the index soon (other windows read it): 1 s after the last change, at most every 2 s. */
+/**
+ * Save the index 30 s after a change (and when the window closes). Writing it costs the whole
+ * history (80–170 ms for a 1 GB one), and nothing needs it sooner: the transcripts are the truth,
+ * so a window that stops without saving reads the last seconds again at its next start, and other
+ * windows read new lines themselves (they load the index only when they start).
+ */
+const saveAfterMs = 30_000;
+
 function scheduleSave(): void {
   if (saveTimer || !engine || scan.role === 'follower') return;
-  const wait = Math.max(1000, lastSave + 2000 - Date.now());
+  const wait = Math.max(saveAfterMs, lastSave + saveAfterMs - Date.now());
   saveTimer = setTimeout(() => {
     saveTimer = undefined;
     try {
@@ -173,6 +194,7 @@ function follow(): void {
     lastFollowPoll = Date.now();
     startWatching();
     // What was appended since the index was saved.
+    lastFullPoll = Date.now();
     try {
       engine?.poll();
     } catch (error: unknown) {
@@ -197,12 +219,12 @@ function follow(): void {
       if (scan.watching === 'events') {
         if (Date.now() - lastFollowPoll < 5000) return;
         const now = indexMtime();
-        if (now === seen) return;
+        if (now === seen && Date.now() - lastFullPoll < fullPollMs) return;
         seen = now;
       }
       lastFollowPoll = Date.now();
       try {
-        if (engine.poll()) postStatus();
+        if (safetyPoll(engine)) postStatus();
       } catch (error: unknown) {
         log('error', `poll failed: ${String(error)}`);
       }
@@ -309,7 +331,7 @@ function startWatching(): void {
   pollTimer = setInterval(() => {
     if (!engine || scan.phase !== 'live') return;
     try {
-      if (engine.poll()) {
+      if (safetyPoll(engine)) {
         postStatus();
         scheduleSave();
       }
@@ -354,6 +376,7 @@ async function runScan(): Promise<void> {
   }
   scan.firstScanMs ??= Date.now() - t0;
   scan.phase = 'live';
+  lastFullPoll = Date.now(); // the scan read everything
   scan.progress = undefined;
   try {
     engine.saveIndex(true);

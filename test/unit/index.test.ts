@@ -45,6 +45,33 @@ describe('persisted index', () => {
     assert.deepEqual(report(warm), report(cold));
   });
 
+  it('a poll of the recent files reads what was appended to files written lately, skips old ones and new files; a full poll gets them', () => {
+    const root = tempDir();
+    copyTree(claudeFixture('tools_resume'), root);
+    const files = listJsonl(root).filter((f) => !f.includes('subagents'));
+    assert.ok(files.length >= 2);
+    const [recent, old] = files as [string, string];
+    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3_600_000);
+    fs.utimesSync(old, hoursAgo(3), hoursAgo(3));
+    const e = new Engine(config(root, tempDir()));
+    e.scan();
+    const requests = (): number => buildReport(e.meter, { range, idleMs: 300_000, calendar, now: 0 }).totals.requests;
+    const before = requests();
+    const line = (f: string, n: number): string => {
+      const sessionId = path.basename(f, '.jsonl');
+      return `${JSON.stringify({ type: 'assistant', uuid: `poll-${n}`, timestamp: new Date().toISOString(), sessionId, message: { id: `msg_poll_${n}`, model: 'claude-sonnet-4-5', usage: { input_tokens: 1, output_tokens: 1 } } })}\n`;
+    };
+    fs.appendFileSync(recent, line(recent, 1));
+    fs.appendFileSync(old, line(old, 2));
+    const added = path.join(path.dirname(recent), '00000000-0000-4000-8000-000000000001.jsonl');
+    fs.writeFileSync(added, line(added, 3));
+    assert.equal(e.poll(60 * 60_000), true);
+    assert.equal(requests(), before + 1, 'only the file written within the hour');
+    assert.equal(e.poll(), true);
+    assert.equal(requests(), before + 3, 'the full poll: the old file and the new one');
+    assert.equal(e.poll(), false);
+  });
+
   it('detects a corrupt, partial or old-format index and rebuilds instead of trusting it', () => {
     const root = tempDir();
     copyTree(claudeFixture('compact_manual'), root);
