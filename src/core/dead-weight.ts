@@ -70,11 +70,21 @@ interface PredecessorIndex {
   byProject: Map<string, SessionState[]>;
 }
 const predecessorIndexes = new WeakMap<Meter, PredecessorIndex>();
+/** Questions asked of each meter version: the index is built only for a version asked often (a report). */
+const questions = new WeakMap<Meter, { version: number; size: number; count: number }>();
+const questionsBeforeIndex = 8;
 
-/** Sessions grouped for `clearedPredecessor`, rebuilt when the meter changes (a report asks once per session). */
-function predecessorIndex(meter: Meter): PredecessorIndex {
+/**
+ * Sessions grouped for `clearedPredecessor` when this meter version is asked often (a report asks
+ * once per session); undefined for the first few questions of a version: the status bar asks once
+ * per change, and sorting every session on every line an agent writes cost it the whole history.
+ */
+function predecessorIndex(meter: Meter): PredecessorIndex | undefined {
   const cached = predecessorIndexes.get(meter);
   if (cached && cached.version === meter.version && cached.size === meter.sessions.size) return cached;
+  let q = questions.get(meter);
+  if (!q || q.version !== meter.version || q.size !== meter.sessions.size) questions.set(meter, (q = { version: meter.version, size: meter.sessions.size, count: 0 }));
+  if (++q.count <= questionsBeforeIndex) return undefined;
   const index: PredecessorIndex = { version: meter.version, size: meter.sessions.size, cleared: new Map(), byProject: new Map() };
   const push = (m: Map<string, SessionState[]>, k: string, s: SessionState): void => {
     const list = m.get(k);
@@ -100,6 +110,7 @@ export function clearedPredecessor(meter: Meter, s: SessionState): SessionState 
     if (o) return o;
   }
   const index = predecessorIndex(meter);
+  if (!index) return clearedPredecessorScan(meter, s);
   const start = s.firstTs;
   let best: SessionState | undefined;
   for (const o of index.cleared.get(s.agent) ?? []) {
@@ -132,6 +143,35 @@ export function clearedPredecessor(meter: Meter, s: SessionState): SessionState 
   }
   return undefined;
 }
+
+/**
+ * `clearedPredecessor` by one pass over the sessions, without the index: the same answer (tested
+ * against it on every session of the fixtures) — the latest `/clear` just before the session
+ * started, else the session of the same project that ended last before it (the first in the
+ * meter's order among those that ended at that moment).
+ */
+function clearedPredecessorScan(meter: Meter, s: SessionState): SessionState | undefined {
+  const start = s.firstTs;
+  let cleared: SessionState | undefined;
+  let ended: SessionState | undefined;
+  for (const o of meter.sessions.values()) {
+    if (o === s || o.agent !== s.agent) continue;
+    if (o.clearedAt !== undefined && o.clearedAt <= start + 1000 && start - o.clearedAt < 10 * 60_000) {
+      if (!cleared || o.clearedAt > (cleared.clearedAt ?? 0)) cleared = o;
+    }
+    if (o.project === s.project && !Number.isNaN(o.lastTs) && o.lastTs <= start && (!ended || o.lastTs > ended.lastTs)) ended = o;
+  }
+  return cleared ?? ended;
+}
+
+/** For tests: both ways of finding a predecessor, to compare them. */
+export const predecessorWays = {
+  scan: clearedPredecessorScan,
+  indexed(meter: Meter, s: SessionState): SessionState | undefined {
+    while (!predecessorIndex(meter));
+    return clearedPredecessor(meter, s);
+  },
+};
 
 export function deadWeightOf(meter: Meter, v: SessionView, options: DeadWeightOptions): DeadWeight {
   const s = meter.sessions.get(v.key);

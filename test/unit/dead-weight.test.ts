@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { calcPrice } from '@pydantic/genai-prices';
 import { createCalendar } from '../../src/core/calendar';
-import { clearedPredecessor, deadWeightOf } from '../../src/core/dead-weight';
+import { clearedPredecessor, deadWeightOf, predecessorWays } from '../../src/core/dead-weight';
 import { Meter, sessionKey, type SessionState } from '../../src/core/meter';
 import { PriceBook } from '../../src/core/pricing';
 import { buildReport, type ReportSession } from '../../src/core/report';
@@ -165,7 +165,7 @@ describe('the session a /clear continued from', () => {
     return best;
   }
 
-  it('equals the plain definition on 300 random histories, also after more events arrive', () => {
+  it('equals the plain definition on 300 random histories, also after more events arrive (one pass and indexed)', () => {
     let seed = 7;
     const rnd = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -195,6 +195,9 @@ describe('the session a /clear continued from', () => {
         for (const s of meter.sessions.values()) {
           const want = reference(meter, s);
           assert.equal(clearedPredecessor(meter, s)?.key, want?.key, `round ${round} step ${step}: ${s.key}`);
+          // Both ways the lookup takes (one pass for the first questions of a meter version, the index after).
+          assert.equal(predecessorWays.indexed(meter, s)?.key, want?.key, `indexed, round ${round} step ${step}: ${s.key}`);
+          if (s.startedWithClear && s.connect?.clearedFrom === undefined) assert.equal(predecessorWays.scan(meter, s)?.key, want?.key, `scan, round ${round} step ${step}: ${s.key}`);
           compared++;
           if (want) found++;
         }
