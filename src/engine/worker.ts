@@ -213,9 +213,9 @@ function follow(): void {
     }
     if (followingLive) {
       if (settings?.pollMs !== undefined) return; // its own poll timer runs (startWatching)
-      // The safety net behind file events: read what changed when the scanning window saved its
-      // index (it saw a change), at most every 5 s — never the index itself. Without events
-      // (none, or a watcher failed): every second, like the scanning window.
+      // The safety net behind file events: the recent files when the scanning window saved its
+      // index (it saw a change; at most every 5 s), all of them every minute — never the index
+      // itself. Without events (none, or a watcher failed): every second, like the scanning window.
       if (scan.watching === 'events') {
         if (Date.now() - lastFollowPoll < 5000) return;
         const now = indexMtime();
@@ -323,8 +323,9 @@ function startWatching(): void {
     }
   }
   scan.watching = watching > 0 ? 'events' : 'polling';
-  // A following window polls from its follow timer (see `follow`): with events, only when the
-  // scanning window saves its index (that window saw a change), so an idle one costs a stat a second.
+  // A following window polls from its follow timer (see `follow`): with events, when the scanning
+  // window saves its index (that window saw a change) and once a minute, so an idle one costs a
+  // stat a second and a full check a minute.
   if (scan.role === 'follower' && settings.pollMs === undefined) return;
   // Polling is the safety net: slow when events work, faster when they do not.
   const every = settings.pollMs ?? (watching > 0 ? 5000 : 1000);
