@@ -275,6 +275,17 @@ export class Meter {
   /** Fold a batch; returns the sessions that changed. */
   ingest(events: readonly MeterEvent[]): Set<SessionState> {
     const changed = new Set<SessionState>();
+    this.foldAll(events, changed);
+    if (changed.size > 0) this.version++;
+    return changed;
+  }
+
+  /**
+   * The loop of `ingest`, in a function of its own: V8 compiles a long first batch's loop while it
+   * runs (on-stack replacement) and kept reusing that code, which then gave up at the code after
+   * the loop on every later batch (290 times in a cold scan of 1.1 GB). Here nothing follows it.
+   */
+  private foldAll(events: readonly MeterEvent[], changed: Set<SessionState>): void {
     for (const e of events) {
       this.health.events++;
       if (!Number.isFinite(e.timestamp)) {
@@ -287,8 +298,6 @@ export class Meter {
         changed.add(s);
       }
     }
-    if (changed.size > 0) this.version++;
-    return changed;
   }
 
   private seenLine(uid: string | undefined, agent: AgentId): boolean {
