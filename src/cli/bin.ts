@@ -6,25 +6,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tty from 'node:tty';
 import type { Worker } from 'node:worker_threads';
 import type * as ParsePoolModule from '../engine/parse-pool';
 import type { runCli } from './main';
 import { indexFileName } from '../engine/index-name';
 import { codeCacheFile, privateFolder, requireWithCodeCache } from './code-cache';
-import { cacheDirOf, printWarm, warmKey } from './warm';
+import { cacheDirOf, endQuietlyOnEpipe, printWarm, warmKey } from './warm';
 
 declare const __TAXIMETER_BUILD__: string | undefined;
 const build = typeof __TAXIMETER_BUILD__ === 'string' ? __TAXIMETER_BUILD__ : 'dev';
 
 const argv = process.argv.slice(2);
 const env = process.env;
-// A reader that stops early (`taximeter report | head`) is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
 const noCache = argv.includes('--no-cache');
-const terminal = process.stdout.isTTY === true;
+// Not through `process.stdout`: a warm hit writes to the descriptor without creating that stream.
+const terminal = tty.isatty(1);
 const cacheDir = cacheDirOf(argv, env);
 if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env, build, terminal)))) {
   // The engine's compiled code is cached (see code-cache.ts; NODE_DISABLE_COMPILE_CACHE=1 turns it
@@ -48,6 +45,8 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
       // Only a speed-up.
     }
   }
+  // A reader that stops early (`taximeter report | head`) is not an error.
+  process.stdout.on('error', endQuietlyOnEpipe);
   const main = requireWithCodeCache(mainFile, codeCache) as { runCli: typeof runCli };
   main
     .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv, startedHelpers })

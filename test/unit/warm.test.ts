@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliBuild, runCli } from '../../src/cli/main';
 import { readWarm, warmCacheName, warmKey, zoneFingerprint } from '../../src/cli/warm';
-import { claudeFixture, copyTree, tempDir } from '../helpers';
+import { claudeFixture, copyTree, repoRoot, tempDir } from '../helpers';
 
 describe('CLI warm report cache', () => {
   async function full(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -58,4 +59,34 @@ describe('CLI warm report cache', () => {
     fs.writeFileSync(file, Buffer.concat([Buffer.from('{"v":2,'), bytes.subarray(bytes.indexOf(10))]));
     assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild, false)), undefined, 'a damaged header');
   });
+
+  describe('writing the cached report to standard output', () => {
+    const warmModule = path.join(repoRoot, 'out', 'src', 'cli', 'warm.js');
+    const big = 4 * 1024 * 1024 + 17;
+    /** A child that writes `big` bytes (a repeating pattern) with writeStdout; `first` runs before it. */
+    const child = (first = ''): string => `${first}; const b = Buffer.alloc(${big}); for (let i = 0; i < b.length; i++) b[i] = 97 + (i % 23); require(${JSON.stringify(warmModule)}).writeStdout(b);`;
+    const pattern = (): Buffer => {
+      const b = Buffer.alloc(big);
+      for (let i = 0; i < b.length; i++) b[i] = 97 + (i % 23);
+      return b;
+    };
+
+    it('writes every byte, in order, also through a pipe that cannot take it at once', () => {
+      for (const first of ['', 'process.stdout']) {
+        // Touching process.stdout first makes the pipe non-blocking: the rest then goes through the stream.
+        const r = spawnSync(process.execPath, ['-e', child(first)], { maxBuffer: 2 * big });
+        assert.equal(r.status, 0, r.stderr.toString());
+        assert.ok(r.stdout.equals(pattern()), `all ${big} bytes (${first || 'blocking pipe'})`);
+      }
+    });
+
+    it('ends quietly (status 0) when the reader stops early', () => {
+      for (const first of ['', 'process.stdout']) {
+        const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" -e '${child(first)}' | head -c 10`]);
+        assert.equal(r.status, 0, r.stderr.toString());
+        assert.equal(r.stdout.toString(), 'abcdefghij');
+      }
+    });
+  });
 });
+
