@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import * as os from 'node:os';
+import type * as Tty from 'node:tty';
 
 export const warmCacheName = 'report-cache-v2';
 
@@ -135,6 +136,20 @@ export function readWarmBytes(cacheDir: string, key: string): Buffer | undefined
 /** The cached report as text (tests), or undefined on a miss. */
 export function readWarm(cacheDir: string, key: string): string | undefined {
   return readWarmBytes(cacheDir, key)?.toString('utf8');
+}
+
+/**
+ * Whether `fd` is a terminal, as `process.stdout.isTTY` says, without loading node:tty (and with it
+ * node:net) for the usual pipe or file: only a character device can be a terminal.
+ */
+export function isTerminal(fd: number): boolean {
+  try {
+    if (!fs.fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:tty') as typeof Tty).isatty(fd);
 }
 
 /** A reader that stops early (`taximeter report | head`) is not an error: the run ends quietly. */
