@@ -80,6 +80,20 @@ describe('CLI warm report cache', () => {
       }
     });
 
+    it('tells a pipe, a file and /dev/null from a terminal as process.stdout.isTTY does, loading node:tty only for a character device', () => {
+      const probe = `const t = require(${JSON.stringify(warmModule)}).isTerminal(1); const loaded = process.moduleLoadList.some((m) => m === 'NativeModule tty'); process.stderr.write(JSON.stringify([t, loaded, require('node:tty').isatty(1)]));`;
+      const file = path.join(tempDir(), 'out');
+      // [terminal, node:tty loaded by the check, tty.isatty]: a character device (/dev/null) is asked of node:tty.
+      for (const [name, stdout, loadsTty] of [
+        ['pipe', 'pipe', false],
+        ['file', fs.openSync(file, 'w'), false],
+        ['/dev/null', fs.openSync('/dev/null', 'w'), true],
+      ] as const) {
+        const r = spawnSync(process.execPath, ['-e', probe], { stdio: ['ignore', stdout, 'pipe'] });
+        assert.deepEqual(JSON.parse(r.stderr.toString()), [false, loadsTty, false], name);
+      }
+    });
+
     it('ends quietly (status 0) when the reader stops early', () => {
       for (const first of ['', 'process.stdout']) {
         const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" -e '${child(first)}' | head -c 10`]);
