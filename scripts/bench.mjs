@@ -89,20 +89,26 @@ const ccEnv = { CLAUDE_CONFIG_DIR: history };
 
 /**
  * Two commands run alternately (this machine's speed drifts): each one's median, and the median of
- * the pairwise ratios. The order within a pair flips every time (A B, B A, A B, …): a run right
- * after the other tool can be slower (measured here: ours 15–25% slower right after ccusage 20),
- * so each tool runs as often after itself as after the other.
+ * the pairwise ratios. A run right after the other tool is slower on this VM (measured: ours
+ * 15–25% slower right after ccusage 20 in one session; ccusage 20 0.88–1.07 s right after
+ * Taximeter against 0.62–0.88 s right after itself, even with a 2 s pause, in another), so each
+ * measured run comes right after an unmeasured run of the same command, and the order within a
+ * pair flips every time (A B, B A, …).
  */
 function paired(labelA, a, labelB, b, n) {
   const ra = [];
   const rb = [];
+  const primed = (cmd) => {
+    measure(...cmd);
+    return measure(...cmd);
+  };
   for (let i = 0; i < n; i++) {
     if (i % 2 === 0) {
-      ra.push(measure(...a));
-      rb.push(measure(...b));
+      ra.push(primed(a));
+      rb.push(primed(b));
     } else {
-      rb.push(measure(...b));
-      ra.push(measure(...a));
+      rb.push(primed(b));
+      ra.push(primed(a));
     }
   }
   const A = summarise(labelA, ra);
@@ -110,7 +116,7 @@ function paired(labelA, a, labelB, b, n) {
   return { A, B, pairRatio: median(ra.map((x, i) => x.wall / rb[i].wall)), cpuPairRatio: median(ra.map((x, i) => x.cpu / rb[i].cpu)) };
 }
 
-console.log(`Cold and warm scans (median of ${runs} runs; taximeter and ccusage 20 alternate, A B B A …):`);
+console.log(`Cold and warm scans (median of ${runs} runs; taximeter and ccusage 20 alternate, A B B A …, each measured run right after an unmeasured one of itself):`);
 let cc20;
 let pairRatio;
 let cpuPairRatio;
