@@ -49,6 +49,23 @@ class Window {
   }
 }
 
+/** A window's settings: Claude Code only, these folders, this cache folder. */
+function windowSettings(claudeConfigDirs: string[], cacheDir: string): EngineSettings {
+  return {
+    claudeConfigDirs,
+    agents: ['claude-code'],
+    idleMs: 300_000,
+    priceOverrides: [],
+    keepPromptText: true,
+    cacheDir,
+    workspaceFolders: [],
+    tasks: [],
+    plan: { id: 'none' },
+    sessionHourRate: 0.08,
+    includePrompts: true,
+  };
+}
+
 describe('one scanner for all windows', function () {
   this.timeout(60_000);
 
@@ -76,19 +93,7 @@ describe('one scanner for all windows', function () {
     const own = tempDir();
     copyTree(claudeFixture('tools_resume'), own);
     const cache = tempDir();
-    const base: EngineSettings = {
-      claudeConfigDirs: [shared],
-      agents: ['claude-code'],
-      idleMs: 300_000,
-      priceOverrides: [],
-      keepPromptText: true,
-      cacheDir: cache,
-      workspaceFolders: [],
-      tasks: [],
-      plan: { id: 'none' },
-      sessionHourRate: 0.08,
-      includePrompts: true,
-    };
+    const base = windowSettings([shared], cache);
     const env = process.env.CLAUDE_CONFIG_DIR;
     process.env.CLAUDE_CONFIG_DIR = path.join(tempDir(), 'none');
     const a = new Window(base);
@@ -118,19 +123,7 @@ describe('one scanner for all windows', function () {
     const root = tempDir();
     copyTree(claudeFixture('compact_manual'), root);
     const cache = tempDir();
-    const settings: EngineSettings = {
-      claudeConfigDirs: [root],
-      agents: ['claude-code'],
-      idleMs: 300_000,
-      priceOverrides: [],
-      keepPromptText: true,
-      cacheDir: cache,
-      workspaceFolders: [],
-      tasks: [],
-      plan: { id: 'none' },
-      sessionHourRate: 0.08,
-      includePrompts: true,
-    };
+    const settings = windowSettings([root], cache);
     const env = process.env.CLAUDE_CONFIG_DIR;
     process.env.CLAUDE_CONFIG_DIR = path.join(tempDir(), 'none');
     const a = new Window(settings);
