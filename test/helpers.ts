@@ -7,6 +7,9 @@ import * as path from 'node:path';
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
 
+/** The Claude Code fixture scenarios (2.x and 1.0.128). */
+export const claudeScenarios = ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel', 'tools_resume-cc1.0.128', 'compact_manual-cc1.0.128', 'errors-cc1.0.128'];
+
 export function claudeFixture(scenario: string): string {
   return path.join(fixturesDir, 'claude-code', scenario);
 }
@@ -107,4 +110,17 @@ export function lastCostStates(root: string): Map<string, any> {
 /** Copy a fixture tree somewhere writable. */
 export function copyTree(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true });
+}
+
+/** Every line of the Claude Code fixture scenarios, with the scenario it comes from. */
+export function fixtureLines(): { scenario: string; line: string }[] {
+  return claudeScenarios.flatMap((scenario) =>
+    listJsonl(claudeFixture(scenario)).flatMap((file) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => ({ scenario, line })),
+    ),
+  );
 }

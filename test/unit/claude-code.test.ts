@@ -5,8 +5,7 @@ import { Engine } from '../../src/engine/engine';
 import { claudeLineFilter, claudeLineSkippable, isAttachmentHead } from '../../src/sources/claude-code/filter';
 import { parseTs } from '../../src/sources/claude-code/parse';
 import { headBytes } from '../../src/sources/tail';
-import * as fs from 'node:fs';
-import { claudeFixture, lastCostStates, listJsonl, referenceClaudeTotals, rng } from '../helpers';
+import { claudeFixture, claudeScenarios, fixtureLines, lastCostStates, referenceClaudeTotals, rng } from '../helpers';
 
 const calendar = createCalendar('UTC');
 
@@ -17,7 +16,7 @@ function reportFor(scenario: string): Map<string, ReportSession> {
   return new Map(report.sessions.map((s) => [s.id, s]));
 }
 
-const scenarios = ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel', 'tools_resume-cc1.0.128', 'compact_manual-cc1.0.128', 'errors-cc1.0.128'];
+const scenarios = claudeScenarios;
 
 describe('Claude Code source on the real fixtures', () => {
   for (const scenario of scenarios) {
@@ -140,18 +139,6 @@ describe('Claude Code source on the real fixtures', () => {
   });
 });
 
-/** Every line of the fixture scenarios, with the scenario it comes from. */
-function fixtureLines(): { scenario: string; line: string }[] {
-  return scenarios.flatMap((scenario) =>
-    listJsonl(claudeFixture(scenario)).flatMap((file) =>
-      fs
-        .readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => ({ scenario, line })),
-    ),
-  );
-}
 
 describe('the Claude Code byte filter', () => {
   it('keeps every record that can hold usage, prompts, compactions or cost, and drops attachments', () => {

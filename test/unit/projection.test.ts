@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initialClaudeFileState, parseClaudeBytes, parseClaudeLine, type ClaudeParseContext } from '../../src/sources/claude-code/parse';
 import { createProjector, keyTree, type KeyTree, type Projector } from '../../src/wasm/project';
+import { linesSourceSha256 } from '../../src/wasm/lines-wasm';
 import { projectSourceSha256 } from '../../src/wasm/project-wasm';
 import { claudeFixture, listJsonl, repoRoot, rng } from '../helpers';
 
@@ -66,9 +67,14 @@ function checkAgainstJsonParse(p: Projector, bytes: Buffer): boolean {
 }
 
 describe('JSON projection (wasm)', () => {
-  it('the committed module is built from the committed source (and rebuilds byte for byte where clang is installed)', function () {
-    const source = fs.readFileSync(path.join(repoRoot, 'src', 'wasm', 'project.c'));
-    assert.equal(createHash('sha256').update(source).digest('hex'), projectSourceSha256, 'src/wasm/project.c changed: run npm run build:wasm');
+  it('the committed modules (projection, line scanner) are built from the committed sources (and rebuild byte for byte where clang is installed)', function () {
+    for (const [name, sha] of [
+      ['project', projectSourceSha256],
+      ['lines', linesSourceSha256],
+    ]) {
+      const source = fs.readFileSync(path.join(repoRoot, 'src', 'wasm', `${name}.c`));
+      assert.equal(createHash('sha256').update(source).digest('hex'), sha, `src/wasm/${name}.c changed: run npm run build:wasm`);
+    }
     const clang = spawnSync('clang', ['--version']);
     const lld = spawnSync('wasm-ld', ['--version']);
     if (clang.status !== 0 || lld.status !== 0) this.skip(); // .ci/run installs clang and lld

@@ -4,6 +4,7 @@
  * reads: snapshots, attachments, request shapes). Its own module so a helper thread that only
  * reads and filters loads nothing else.
  */
+import { LineFilterId } from '../../wasm/lines';
 import { collectLines, type CollectedLines, type FileCursor, type TailOptions } from '../tail';
 
 const typeKey = Buffer.from('"type":"');
@@ -104,7 +105,7 @@ export function claudeLineFilter(buf: Buffer, start: number, end: number): boole
 }
 
 /** Transcripts are read through the byte filter (Connect's spool is not). */
-export const transcriptFilter: TailOptions = { filter: claudeLineFilter, skipHead: claudeLineSkippable };
+export const transcriptFilter: TailOptions = { filter: claudeLineFilter, skipHead: claudeLineSkippable, wasmFilter: LineFilterId.Claude };
 
 /** What a helper keeps of one file at most; the calling thread reads the rest of a bigger one itself. */
 export const collectLimitBytes = 32 * 1024 * 1024;
