@@ -50,7 +50,10 @@ const builds = [
     footer: { js: 'var __taximeterLoadEnd = [performance.now(), process.threadCpuUsage ? process.threadCpuUsage() : undefined];' },
   },
   { ...common, entryPoints: ['src/engine/worker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
-  { ...common, entryPoints: ['src/engine/parse-worker.ts'], outfile: 'dist/parse-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
+  // The parse helper loads only the transcript reader at start (a thread the CLI starts while it
+  // loads); the other agents' readers (dist/helper-sources.js) when it first meets one of their files.
+  { ...common, entryPoints: ['src/engine/parse-worker.ts'], outfile: 'dist/parse-worker.js', platform: 'node', format: 'cjs', target: 'node20', external: ['./helper-sources'] },
+  { ...common, entryPoints: { 'helper-sources': 'src/engine/helper-sources.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: { main: 'webview/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: { main: 'webview/styles.css' }, outdir: 'dist/webview', loader: { '.css': 'css' } },
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, define },
@@ -73,7 +76,11 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// Tests build single bundles from this list (the parse helper's layout: test/unit/index.test.ts).
+module.exports = { builds };
+
+if (require.main === module)
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

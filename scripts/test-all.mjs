@@ -65,7 +65,7 @@ if (built) {
   const ls = run('package contents (vsce ls)', npx('vsce'), ['ls', '--no-dependencies']);
   const files = ls.out.split('\n').map((l) => l.trim()).filter((l) => /^[\w.-]+(\/[\w.@-]+)*$/.test(l));
   const bad = files.filter((f) => /^(src|test|webview|scripts|node_modules)\/|\.map$|\.ts$/.test(f));
-  const needed = ['dist/extension.js', 'dist/worker.js', 'dist/cli.js', 'dist/cli-main.js', 'dist/webview/main.js', 'dist/webview/main.css', 'media/icon.png'];
+  const needed = ['dist/extension.js', 'dist/worker.js', 'dist/cli.js', 'dist/cli-main.js', 'dist/parse-worker.js', 'dist/helper-sources.js', 'dist/webview/main.js', 'dist/webview/main.css', 'media/icon.png'];
   const missing = needed.filter((f) => !files.includes(f));
   if (ls.code === 0 && bad.length === 0 && missing.length === 0) passed++;
   else {

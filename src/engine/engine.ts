@@ -263,7 +263,8 @@ export class Engine {
             arrived.set(index, read);
             wake?.();
           })
-          .catch(() => undefined)
+          // Its files are read here instead: logged, never lost.
+          .catch((error: unknown) => this.log(`[scan] a parse helper failed (${String(error)}); this thread reads its files`))
           .finally(() => {
             helping--;
             wake?.();

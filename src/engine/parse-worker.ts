@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentId } from '../core/usage';
 import { collectTranscript } from '../sources/claude-code/filter';
 import type { AgentSource } from '../sources/source';
+import type * as HelperSources from './helper-sources';
 import { claimNext, transcriptJob, type HelperMessage, type HelperRead, type SharedBatch } from './parse-pool';
 
 const port = parentPort;
@@ -33,10 +34,12 @@ if ((workerData as { warmIntl?: boolean } | undefined)?.warmIntl) {
   'a'.localeCompare('b');
 }
 
-async function source(agent: AgentId): Promise<AgentSource> {
+function source(agent: AgentId): AgentSource {
   let s = sources.get(agent);
   if (!s) {
-    const { sourceFor } = await import('./sources');
+    // A plain require: the bundle keeps it as one (dist/helper-sources.js, next to this file).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { sourceFor } = require('./helper-sources') as typeof HelperSources;
     sources.set(agent, (s = sourceFor(agent, {})));
   }
   return s;
@@ -78,32 +81,30 @@ const bigFileBytes = 4 * 1024 * 1024;
 
 port.on('message', (msg: SharedBatch) => {
   const out = new Outbox(msg.batch);
-  void (async () => {
-    try {
-      const whole = new Map(msg.whole);
-      for (const index of claimNext(new Int32Array(msg.flags), msg.transcripts.length)) {
-        const path = msg.transcripts[index];
-        if (path) {
-          const { cursor, budgetBytes, sizeHint } = transcriptJob(msg, index);
-          if (out.files.length > 0 && (sizeHint ?? sizeOf(path)) - cursor.offset > bigFileBytes) out.flush();
-          out.add(index, { lines: collectTranscript(path, cursor, budgetBytes) });
-        } else {
-          const j = whole.get(index);
-          if (!j) continue;
-          if (out.files.length > 0 && sizeOf(j.file.path) - j.cursor.offset > bigFileBytes) out.flush();
-          out.add(index, { result: (await source(j.agent)).read(j.file, j.fileId, j.cursor, j.state, j.options) });
-        }
-        if (out.files.length >= groupFiles || out.bytes >= groupBytes) out.flush();
+  try {
+    const whole = new Map(msg.whole);
+    for (const index of claimNext(new Int32Array(msg.flags), msg.transcripts.length)) {
+      const path = msg.transcripts[index];
+      if (path) {
+        const { cursor, budgetBytes, sizeHint } = transcriptJob(msg, index);
+        if (out.files.length > 0 && (sizeHint ?? sizeOf(path)) - cursor.offset > bigFileBytes) out.flush();
+        out.add(index, { lines: collectTranscript(path, cursor, budgetBytes) });
+      } else {
+        const j = whole.get(index);
+        if (!j) continue;
+        if (out.files.length > 0 && sizeOf(j.file.path) - j.cursor.offset > bigFileBytes) out.flush();
+        out.add(index, { result: source(j.agent).read(j.file, j.fileId, j.cursor, j.state, j.options) });
       }
-      out.flush();
-      const done: HelperMessage = { type: 'done', batch: msg.batch };
-      port.postMessage(done);
-    } catch (error: unknown) {
-      out.flush();
-      const failed: HelperMessage = { type: 'error', batch: msg.batch, error: error instanceof Error ? error.message : String(error) };
-      port.postMessage(failed);
+      if (out.files.length >= groupFiles || out.bytes >= groupBytes) out.flush();
     }
-  })();
+    out.flush();
+    const done: HelperMessage = { type: 'done', batch: msg.batch };
+    port.postMessage(done);
+  } catch (error: unknown) {
+    out.flush();
+    const failed: HelperMessage = { type: 'error', batch: msg.batch, error: error instanceof Error ? error.message : String(error) };
+    port.postMessage(failed);
+  }
 });
 
 function sizeOf(file: string): number {

@@ -11,7 +11,7 @@ import { claimFront, claimNext, encodeJobs, helperClaims, newFlags, ParsePool, p
 import { claudeLineFilter, claudeLineSkippable, collectLimitBytes } from '../../src/sources/claude-code/filter';
 import { createClaudeCodeSource } from '../../src/sources/claude-code/source';
 import { emptyCursor, replayLines, tailRaw } from '../../src/sources/tail';
-import { claudeFixture, copyTree, fixturesDir, listJsonl, tempDir } from '../helpers';
+import { claudeFixture, copyTree, fixturesDir, listJsonl, repoRoot, tempDir } from '../helpers';
 
 const calendar = createCalendar('UTC');
 const range = { from: -Infinity, to: Infinity };
@@ -101,7 +101,8 @@ describe('persisted index', () => {
 
 describe('parallel cold scan', () => {
   const fixtures = ['tools_resume', 'subagent_models', 'compact_manual', 'errors', 'otel'];
-  const codexFixture = path.join(fixturesDir, 'other-agents', 'codex', 'resume-3-turns', 'sessions');
+  /** A Codex home (its rollouts under sessions/). */
+  const codexFixture = path.join(fixturesDir, 'other-agents', 'codex', 'resume-3-turns');
   const both = (root: string, codexRoot: string): EngineConfig => ({ ...config(root, tempDir()), agents: ['claude-code', 'codex'], codex: { onlyDirs: [codexRoot] }, cacheDir: undefined });
   const helperPath = path.join(__dirname, '..', '..', 'src', 'engine', 'parse-worker.js');
 
@@ -113,6 +114,7 @@ describe('parallel cold scan', () => {
     const seq = new Engine(both(root, codexRoot));
     seq.scan();
     assert.ok(seq.meter.sessions.size >= 6);
+    assert.ok([...seq.meter.sessions.values()].some((x) => x.agent === 'codex'), 'Codex sessions are part of it');
     // smallFileBytes 0: this thread reads nothing before a helper has started, so helpers read
     // here too (the fixtures are small enough for this thread to read them all otherwise).
     for (const smallFileBytes of [0, undefined]) {
@@ -122,6 +124,30 @@ describe('parallel cold scan', () => {
       assert.deepEqual(par.health().byAgent, seq.health().byAgent, `smallFileBytes ${smallFileBytes}`);
       if (smallFileBytes === 0) assert.ok(par.lastScan.byHelpers > 0, 'a helper read files');
     }
+  });
+
+  it('the bundled helper (as the CLI ships it) loads the other agents\' readers when it first meets their files', async function () {
+    this.timeout(30_000);
+    // The layout of dist/: parse-worker.js with only the transcript reader, helper-sources.js beside it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require('esbuild') as { build(o: object): Promise<unknown> };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { builds } = require(path.join(repoRoot, 'esbuild.js')) as { builds: { outfile?: string; outdir?: string; entryPoints: unknown; plugins?: unknown }[] };
+    const out = tempDir();
+    const wanted = builds.filter((b) => b.outfile === 'dist/parse-worker.js' || (b.outdir === 'dist' && JSON.stringify(b.entryPoints).includes('helper-sources')));
+    assert.equal(wanted.length, 2);
+    await Promise.all(wanted.map((b) => esbuild.build({ ...b, absWorkingDir: repoRoot, plugins: [], sourcemap: false, logLevel: 'silent', ...(b.outfile ? { outfile: path.join(out, 'parse-worker.js') } : { outdir: out }) })));
+    assert.ok(fs.statSync(path.join(out, 'parse-worker.js')).size < 100_000, 'the helper bundle holds only the transcript reader');
+    assert.ok(fs.existsSync(path.join(out, 'helper-sources.js')));
+    const codexRoot = tempDir();
+    copyTree(codexFixture, codexRoot);
+    const onlyCodex: EngineConfig = { ...config(tempDir(), tempDir()), agents: ['codex'], codex: { onlyDirs: [codexRoot] }, cacheDir: undefined };
+    const seq = new Engine(onlyCodex);
+    seq.scan();
+    const par = new Engine({ ...onlyCodex, parseThreads: 1, smallFileBytes: 0, startedHelpers: startParseHelpers(path.join(out, 'parse-worker.js'), 1) });
+    await par.scanParallel();
+    assert.ok(seq.meter.sessions.size > 0 && par.lastScan.byHelpers > 0, 'the helper read the Codex files');
+    assert.deepEqual(report(par), report(seq));
   });
 
   it('adopts helper threads started beforehand, and ends them when the scan does not need them', async () => {
