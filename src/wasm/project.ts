@@ -153,8 +153,13 @@ export class Projector {
         this.decoded[slot] = s;
         return s;
       }
-      case Kind.Int:
-        return this.num[slot];
+      case Kind.Int: {
+        // Read from a Float64Array, a number is a heap-allocated double even when whole; the same
+        // value from JSON.parse is a small integer. Code that saw both kept being deoptimised
+        // ("not a Smi") and recompiled: a whole number that fits 31 bits is made a small integer.
+        const v = this.num[slot] ?? 0;
+        return v <= 0x3fffffff ? v | 0 : v;
+      }
       case Kind.True:
         return true;
       case Kind.False:

@@ -164,6 +164,12 @@ describe('JSON projection (wasm)', () => {
     // The edge cases: valid ones accepted (but for escaped keys and over-deep nesting), invalid ones declined.
     const declined = edge.filter((l) => !p.scan(Buffer.from(l, 'utf8'), 0, Buffer.byteLength(l)));
     assert.deepEqual(declined, edge.filter((_, i) => i === 6 || i === 23 || i >= 25));
+    // Whole numbers around the small-integer bounds (get() makes those below 2^30 small integers).
+    for (const n of [0, 1, 1073741823, 1073741824, 2147483647, 2147483648, 4294967296, 999999999999999]) {
+      const line = Buffer.from(`{"n":${n}}`);
+      assert.ok(p.scan(line, 0, line.length));
+      assert.equal(p.get(p.slot('n')), n);
+    }
     console.log(`      ${bytes.length} lines: ${accepted} projected and equal to JSON.parse, ${bytes.length - accepted} declined (JSON.parse decides)`);
   });
 
