@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { threadCpuMs } from './engine/thread-cpu';
 import type { EngineSettings } from './engine/worker-protocol';
 import { CommandId, panelViewType } from './vscode/commands';
 import type { PanelHost } from './vscode/panel-host';
@@ -88,12 +89,6 @@ function lazyPanel(): { load: () => Promise<{ PanelHost: typeof PanelHost; panel
     },
     loaded: () => host,
   };
-}
-
-/** This thread's CPU time (ms), where Node can tell (`process.threadCpuUsage`, Node ≥ 22.19). */
-function threadCpuMs(): number | undefined {
-  const usage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage?.();
-  return usage ? (usage.user + usage.system) / 1000 : undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): TaximeterApi {

@@ -20,6 +20,7 @@ import type { Worker } from 'node:worker_threads';
 import { Engine } from '../engine/engine';
 import { parseHelperCount } from '../engine/parse-pool';
 import { defaultTasksFile, loadTasks } from '../engine/task-store';
+import { threadCpuMs } from '../engine/thread-cpu';
 import { defaultCacheDir, snapshotDirs, warmKey, writeWarm } from './warm';
 
 /** Bumped by the build (esbuild define); keys the CLI's warm cache to the code that wrote it. */
@@ -59,7 +60,7 @@ Environment:
   TAXIMETER_CACHE_DIR     the index's folder
   TAXIMETER_PARSE_THREADS helper threads that read ahead in a cold scan (default: one per core beyond the first, at most 2)
   TAXIMETER_DEBUG=1       list the lines that could not be read
-  TAXIMETER_TIMING=1      print where the time went (milliseconds per phase) to stderr
+  TAXIMETER_TIMING=1      print where the time went (milliseconds per phase, CPU time by thread) to stderr
 `;
 
 export interface CliIo {
@@ -261,8 +262,14 @@ class Phases {
     this.parts.push(`${name} ${(now - this.last).toFixed(0)}`);
     this.last = now;
   }
-  toString(): string {
-    return `timing (ms): ${this.parts.join(', ')}, total ${performance.now().toFixed(0)}\n`;
+  toString(helperCpuMs: number): string {
+    // CPU time by thread: this one, the helpers, and the rest of the process (V8's compiler and
+    // garbage collector threads, the Intl warm-up); on 2 cores the three compete.
+    const all = process.cpuUsage();
+    const own = threadCpuMs();
+    const total = (all.user + all.system) / 1000;
+    const cpu = own === undefined ? `cpu (ms): all threads ${total.toFixed(0)}` : `cpu (ms): this thread ${own.toFixed(0)}, helpers ${helperCpuMs.toFixed(0)}, other threads ${Math.max(0, total - own - helperCpuMs).toFixed(0)}`;
+    return `timing (ms): ${this.parts.join(', ')}, total ${performance.now().toFixed(0)}\n${cpu}\n`;
   }
 }
 
@@ -376,6 +383,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.err(`warning: could not save the report cache: ${String(error)}\n`);
     }
   }
-  if (phases) io.err(phases.toString());
+  if (phases) io.err(phases.toString(engine.lastScan.helperCpuMs));
   return 0;
 }

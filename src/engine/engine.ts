@@ -74,8 +74,11 @@ export class Engine {
   private problemCount = 0;
   private indexInfo: EngineHealth['index'] = { loaded: false };
   private dirtySinceSave = false;
-  /** The last `scanParallel`: new files, how many helpers read, how many this thread read ahead, ms spent waiting. */
-  lastScan = { files: 0, byHelpers: 0, readAhead: 0, waitedMs: 0 };
+  /**
+   * The last `scanParallel`: new files, how many helpers read, how many this thread read ahead, ms
+   * spent waiting, and the helpers' CPU time (ms).
+   */
+  lastScan = { files: 0, byHelpers: 0, readAhead: 0, waitedMs: 0, helperCpuMs: 0 };
 
   constructor(
     private config: EngineConfig,
@@ -233,6 +236,7 @@ export class Engine {
       let changed = false;
       for (const entry of this.files.values()) if (!freshSet.has(entry) && this.readEntry(entry)) changed = true;
       if (await this.readAndFold(fresh, pool)) changed = true;
+      if (pool) this.lastScan.helperCpuMs = pool.helperCpuMs;
       return { changed, files: this.files.size };
     } finally {
       pool?.dispose();
@@ -270,7 +274,7 @@ export class Engine {
             wake?.();
           });
       }
-    const stats = (this.lastScan = { files: batch.length, byHelpers: 0, readAhead: 0, waitedMs: 0 });
+    const stats = (this.lastScan = { files: batch.length, byHelpers: 0, readAhead: 0, waitedMs: 0, helperCpuMs: 0 });
     const pause = async (wait: (resolve: () => void) => void): Promise<void> => {
       const from = performance.now();
       await new Promise<void>(wait);

@@ -85,10 +85,13 @@ export function transcriptJob(batch: Pick<SharedBatch, 'numbers'>, index: number
 /** What a helper read of one file: its filtered lines, or (a source that cannot split) its result. */
 export type HelperRead = { lines: CollectedLines } | { result: ReadResult<unknown> };
 
-/** From a helper: files it read (several per message: each message has a fixed cost), the end of its part of a batch, or a failure. */
+/**
+ * From a helper: files it read (several per message: each message has a fixed cost), the end of its
+ * part of a batch, or a failure; with the helper thread's CPU time so far (ms, for TAXIMETER_TIMING).
+ */
 export type HelperMessage =
-  | { type: 'files'; batch: number; files: { index: number; read: HelperRead }[] }
-  | { type: 'done'; batch: number }
+  | { type: 'files'; batch: number; files: { index: number; read: HelperRead }[]; cpuMs?: number }
+  | { type: 'done'; batch: number; cpuMs?: number }
   | { type: 'error'; batch: number; error: string };
 
 /** Claim flags: free, taken by the caller, by a helper, or the caller's only. */
@@ -171,6 +174,8 @@ export class ParsePool {
   /** A batch's jobs encoded once for all helpers. */
   private readonly encoded = new WeakMap<readonly (ReadJob | null)[], Omit<SharedBatch, 'batch' | 'flags'>>();
   private readonly waiting = new Map<number, { onFile: (index: number, read: HelperRead) => void; resolve: () => void; reject: (e: Error) => void }>();
+  /** Each helper's CPU time (ms) as of its last message. */
+  private readonly cpuMs = new Map<Worker, number>();
 
   /** `helperPath`: the bundled parse-worker.js (or its tsc output in tests); `started`: helpers started earlier. */
   constructor(helperPath: string, helpers: number, started: readonly Worker[] = []) {
@@ -180,6 +185,7 @@ export class ParsePool {
     for (const w of workers) {
       w.ref();
       w.on('message', (m: HelperMessage) => {
+        if (m.type !== 'error' && m.cpuMs !== undefined) this.cpuMs.set(w, m.cpuMs);
         const p = this.waiting.get(m.batch);
         if (!p) return;
         if (m.type === 'files') {
@@ -203,6 +209,13 @@ export class ParsePool {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** CPU time (ms) the helpers had used as of their last messages. */
+  get helperCpuMs(): number {
+    let sum = 0;
+    for (const ms of this.cpuMs.values()) sum += ms;
+    return sum;
   }
 
   /**

@@ -12,6 +12,7 @@ import { collectTranscript } from '../sources/claude-code/filter';
 import type { AgentSource } from '../sources/source';
 import type * as HelperSources from './helper-sources';
 import { claimNext, transcriptJob, type HelperMessage, type HelperRead, type SharedBatch } from './parse-pool';
+import { threadCpuMs } from './thread-cpu';
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker.ts must run in a worker thread');
@@ -62,7 +63,7 @@ class Outbox {
 
   flush(): void {
     if (this.files.length === 0) return;
-    const m: HelperMessage = { type: 'files', batch: this.batch, files: this.files };
+    const m: HelperMessage = { type: 'files', batch: this.batch, files: this.files, cpuMs: threadCpuMs() };
     port?.postMessage(m, this.transfer);
     this.files = [];
     this.transfer = [];
@@ -98,7 +99,7 @@ port.on('message', (msg: SharedBatch) => {
       if (out.files.length >= groupFiles || out.bytes >= groupBytes) out.flush();
     }
     out.flush();
-    const done: HelperMessage = { type: 'done', batch: msg.batch };
+    const done: HelperMessage = { type: 'done', batch: msg.batch, cpuMs: threadCpuMs() };
     port.postMessage(done);
   } catch (error: unknown) {
     out.flush();

@@ -11,6 +11,7 @@ import { claimFront, claimNext, encodeJobs, helperClaims, newFlags, ParsePool, p
 import { claudeLineFilter, claudeLineSkippable, collectLimitBytes } from '../../src/sources/claude-code/filter';
 import { createClaudeCodeSource } from '../../src/sources/claude-code/source';
 import { emptyCursor, replayLines, tailRaw } from '../../src/sources/tail';
+import { threadCpuMs } from '../../src/engine/thread-cpu';
 import { claudeFixture, copyTree, fixturesDir, listJsonl, repoRoot, tempDir } from '../helpers';
 
 const calendar = createCalendar('UTC');
@@ -292,6 +293,7 @@ describe('parallel cold scan', () => {
       const got = new Map<number, HelperRead>();
       await pool.run(0, jobs, newFlags(jobs), (index, read) => got.set(index, read));
       assert.equal(got.size, jobs.length, 'with nobody at the front, the helper reads every file');
+      assert.ok(threadCpuMs() === undefined || pool.helperCpuMs > 0, 'the helper reports its CPU time');
       for (const [index, read] of got) {
         const j = jobs[index];
         assert.ok(j && 'lines' in read, 'transcripts come as lines');
