@@ -78,7 +78,21 @@ const bytes = Number(execFileSync('du', ['-sb', history], { encoding: 'utf8' }).
 // Warm the page cache so every tool reads from memory alike.
 execFileSync('bash', ['-c', `cat $(find '${history}' -name '*.jsonl') > /dev/null`]);
 const readTime = measure('bash', ['-c', `cat $(find '${history}' -name '*.jsonl') > /dev/null`]).wall;
-console.log(`\nHistory: ${(bytes / 1048576).toFixed(0)} MB; reading it all (cat, page cache): ${readTime.toFixed(2)} s\n`);
+console.log(`\nHistory: ${(bytes / 1048576).toFixed(0)} MB; reading it all (cat, page cache): ${readTime.toFixed(2)} s`);
+// A kernel that pages out idle file pages (DAMON) reads a history untouched for a while from disk
+// again: the first run after a pause is slow (each measured run here is primed by an unmeasured one).
+try {
+  const damon = '/sys/kernel/mm/damon/admin/kdamonds';
+  for (const k of fs.readdirSync(damon).filter((d) => /^\d+$/.test(d))) {
+    if (fs.readFileSync(path.join(damon, k, 'state'), 'utf8').trim() !== 'on') continue;
+    const schemes = path.join(damon, k, 'contexts', '0', 'schemes');
+    for (const sc of fs.readdirSync(schemes).filter((d) => /^\d+$/.test(d)))
+      if (fs.readFileSync(path.join(schemes, sc, 'action'), 'utf8').trim() === 'pageout') console.log('Note: DAMON pages out idle memory on this machine (kdamond pageout scheme): a history idle for a while is read from disk again.');
+  }
+} catch {
+  // No DAMON here.
+}
+console.log('');
 
 const results = {};
 const b20 = process.env.BENCH_SKIP_CCUSAGE ? undefined : ensureCcusage('20.0.24');
@@ -128,6 +142,13 @@ if (b20) {
   cpuPairRatio = p.cpuPairRatio;
 } else results.cold = series('taximeter report --json --no-cache (cold)', process.execPath, coldArgs);
 results.coldNoCode = series('  the same without the compiled-code cache', process.execPath, coldArgs, { NODE_DISABLE_COMPILE_CACHE: '1' });
+// Where one cold run's time goes: phases, and CPU by thread (the V8 compiler's and garbage
+// collector's threads compete with the two that work).
+{
+  sh(process.execPath, coldArgs);
+  const t = sh(process.execPath, coldArgs, { TAXIMETER_TIMING: '1' });
+  for (const line of t.stderr.split('\n').filter((l) => /^(scan|timing|cpu)/.test(l))) console.log(`    one cold run, TAXIMETER_TIMING: ${line}`);
+}
 const cacheDir = path.join(benchDir, 'cache');
 fs.rmSync(cacheDir, { recursive: true, force: true });
 measure(process.execPath, [cli, 'report', '--json', '--claude-dir', history, '--cache-dir', cacheDir]);
