@@ -108,8 +108,34 @@ export function lastCostStates(root: string): Map<string, any> {
 }
 
 /** Copy a fixture tree somewhere writable. */
+/**
+ * Copy a fixture tree. Transcripts are created one after another in the order the client wrote
+ * them (by their first timestamp), each with a later birth time than the one before: Taximeter
+ * reads originals before their forks by birth time, and a plain recursive copy would create them
+ * in directory order, within one tick of the file system's clock or not, so results that depend on
+ * the order (turns, time) would vary from run to run.
+ */
 export function copyTree(from: string, to: string): void {
-  fs.cpSync(from, to, { recursive: true });
+  fs.cpSync(from, to, { recursive: true, filter: (src) => fs.statSync(src).isDirectory() || !src.endsWith('.jsonl') });
+  const firstTs = (file: string): number => {
+    const head = fs.readFileSync(file, 'utf8').slice(0, 64 * 1024);
+    const m = /"timestamp":"([^"]+)"/.exec(head);
+    return m?.[1] ? Date.parse(m[1]) : Infinity;
+  };
+  const files = listJsonl(from)
+    .map((file) => ({ file, ts: firstTs(file) }))
+    .sort((a, b) => a.ts - b.ts || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  let lastBirth = -Infinity;
+  for (const { file } of files) {
+    // The file system's clock is coarse (a few ms): wait until it is past the previous birth.
+    while (Date.now() < lastBirth + 5) {
+      // spin (a few milliseconds at most)
+    }
+    const target = path.join(to, path.relative(from, file));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(file, target);
+    lastBirth = fs.statSync(target).birthtimeMs;
+  }
 }
 
 /** Every line of the Claude Code fixture scenarios, with the scenario it comes from. */
