@@ -83,12 +83,13 @@ console.log(`\nHistory: ${(bytes / 1048576).toFixed(0)} MB; reading it all (cat,
 // again: the first run after a pause is slow (each measured run here is primed by an unmeasured one).
 try {
   const damon = '/sys/kernel/mm/damon/admin/kdamonds';
-  for (const k of fs.readdirSync(damon).filter((d) => /^\d+$/.test(d))) {
-    if (fs.readFileSync(path.join(damon, k, 'state'), 'utf8').trim() !== 'on') continue;
+  const numbered = (dir) => fs.readdirSync(dir).filter((d) => /^\d+$/.test(d));
+  const pagesOut = numbered(damon).some((k) => {
+    if (fs.readFileSync(path.join(damon, k, 'state'), 'utf8').trim() !== 'on') return false;
     const schemes = path.join(damon, k, 'contexts', '0', 'schemes');
-    for (const sc of fs.readdirSync(schemes).filter((d) => /^\d+$/.test(d)))
-      if (fs.readFileSync(path.join(schemes, sc, 'action'), 'utf8').trim() === 'pageout') console.log('Note: DAMON pages out idle memory on this machine (kdamond pageout scheme): a history idle for a while is read from disk again.');
-  }
+    return numbered(schemes).some((sc) => fs.readFileSync(path.join(schemes, sc, 'action'), 'utf8').trim() === 'pageout');
+  });
+  if (pagesOut) console.log('Note: DAMON pages out idle memory on this machine (kdamond pageout scheme): a history idle for a while is read from disk again.');
 } catch {
   // No DAMON here.
 }

@@ -5,6 +5,7 @@
  * fails to load: no scanner, and tail.ts judges line by line in JavaScript.
  */
 import { linesWasmBase64 } from './lines-wasm';
+import { instantiateWasm } from './instantiate';
 
 interface LinesExports {
   memory: { buffer: ArrayBuffer };
@@ -22,11 +23,6 @@ interface LinesExports {
   full(): number;
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 /** Which lines a scan keeps: every object-shaped one, or those Claude Code's transcript filter keeps. */
 export const LineFilterId = { Objects: 0, Claude: 1 } as const;
 export type LineFilterId = (typeof LineFilterId)[keyof typeof LineFilterId];
@@ -40,9 +36,7 @@ export class LineScanner {
   private readonly x: LinesExports;
 
   constructor(wasm: Uint8Array = Buffer.from(linesWasmBase64, 'base64')) {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api) throw new Error('no WebAssembly');
-    const x = new api.Instance(new api.Module(wasm), {}).exports as LinesExports;
+    const x = instantiateWasm<LinesExports>(wasm);
     this.x = x;
     const buf = x.memory.buffer;
     this.chunk = Buffer.from(buf, x.chunk(), x.chunk_size());

@@ -13,6 +13,7 @@
  * callers use JSON.parse.
  */
 import { projectWasmBase64 } from './project-wasm';
+import { instantiateWasm } from './instantiate';
 
 /** A tree of keys to find: `{ message: { usage: { input_tokens: true } } }`. */
 export interface KeyTree {
@@ -52,11 +53,6 @@ interface WasmExports {
   slot_version(): number;
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 export class Projector {
   private readonly x: WasmExports;
   private readonly mem: Buffer;
@@ -76,9 +72,7 @@ export class Projector {
 
   /** Throws when the module cannot be loaded or the tree does not fit (64 keys, 2 KB of names). */
   constructor(tree: KeyTree, wasm: Uint8Array = Buffer.from(projectWasmBase64, 'base64')) {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api) throw new Error('no WebAssembly');
-    const x = new api.Instance(new api.Module(wasm), {}).exports as WasmExports;
+    const x = instantiateWasm<WasmExports>(wasm);
     this.x = x;
     // The module's memory is fixed (no growth), so these views stay valid.
     const buf = x.memory.buffer;
