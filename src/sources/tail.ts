@@ -138,11 +138,24 @@ export interface CollectedLines {
   ends: Int32Array;
 }
 
+/**
+ * Where `collectLines` gathers a file's lines before copying them out at their exact size: one
+ * per thread, reused. A buffer of its own per file (64 KB at least) made a cold scan of 2,717
+ * files allocate 195 MB for 45 MB of lines, and the calling thread, which receives them, collected
+ * garbage for the difference (V8 counts ArrayBuffers as external memory and marks the heap when
+ * they pile up).
+ */
+const scratchStart = 64 * 1024;
+/** A scratch buffer grown past this for one big file is let go afterwards. */
+const scratchKeep = 4 * 1024 * 1024;
+let scratchBytes: Buffer | undefined;
+let scratchEnds: Int32Array | undefined;
+
 /** `tailRaw`, collecting the lines instead of handing them over one by one (for a helper thread). */
 export function collectLines(path: string, cursor: FileCursor, options: TailOptions = {}): CollectedLines {
-  let bytes = Buffer.allocUnsafeSlow(64 * 1024);
+  let bytes = scratchBytes ?? Buffer.allocUnsafeSlow(scratchStart);
   let used = 0;
-  let ends = new Int32Array(256);
+  let ends = scratchEnds ?? new Int32Array(256);
   let count = 0;
   const tail = tailRaw(
     path,
@@ -165,8 +178,12 @@ export function collectLines(path: string, cursor: FileCursor, options: TailOpti
     },
     options,
   );
-  // Buffers of their own (allocUnsafeSlow: not slices of Node's shared pool), so they can be transferred.
-  return { tail, bytes: new Uint8Array(bytes.buffer, 0, used), ends: ends.subarray(0, count) };
+  scratchBytes = bytes.length <= scratchKeep ? bytes : undefined;
+  scratchEnds = ends.length * 4 <= scratchKeep ? ends : undefined;
+  // Exact-size copies with buffers of their own (allocUnsafeSlow: not slices of Node's shared pool), so they can be transferred.
+  const out = Buffer.allocUnsafeSlow(used);
+  bytes.copy(out, 0, 0, used);
+  return { tail, bytes: new Uint8Array(out.buffer, 0, used), ends: ends.slice(0, count) };
 }
 
 /** Hand each collected line to `onRaw`, as `tailRaw` would have. */

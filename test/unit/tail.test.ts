@@ -120,6 +120,37 @@ describe('tailFile', () => {
     }
   });
 
+  it('hands over each file in buffers of its own, exactly its lines long, that later reads leave alone', () => {
+    const dir = tempDir();
+    const files = [
+      ['small.jsonl', ['{"a":1}', '{"b":"two"}']],
+      ['empty.jsonl', []],
+      ['big.jsonl', Array.from({ length: 3000 }, (_, i) => `{"i":${i},"pad":"${'q'.repeat(100 + (i % 50))}"}`)], // grows the gathering buffer
+      ['after.jsonl', ['{"c":3}']],
+    ] as const;
+    const parts = files.map(([name, lines]) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, lines.map((l) => `${l}\n`).join(''));
+      return collectLines(f, emptyCursor());
+    });
+    const buffers = new Set<ArrayBufferLike>();
+    files.forEach(([name, lines], i) => {
+      const part = parts[i];
+      assert.ok(part);
+      const got: string[] = [];
+      replayLines(part, (b, s, e) => got.push(b.toString('utf8', s, e)));
+      assert.deepEqual(got, lines, `${name}: still its own lines after the reads that followed`);
+      const used = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+      assert.equal(part.bytes.byteLength, used, name);
+      assert.equal(part.bytes.buffer.byteLength, used, `${name}: no spare room is handed over`);
+      assert.equal(part.ends.buffer.byteLength, 4 * lines.length, `${name}: line ends exactly`);
+      for (const b of [part.bytes.buffer, part.ends.buffer]) {
+        assert.ok(b.byteLength === 0 || !buffers.has(b), `${name}: a buffer of its own`);
+        buffers.add(b);
+      }
+    });
+  });
+
   it('passes over long lines its head says to drop, keeping nothing, and resumes at a cut one', () => {
     const dir = tempDir();
     const f = path.join(dir, 'a.jsonl');
