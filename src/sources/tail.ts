@@ -186,12 +186,17 @@ export function collectLines(path: string, cursor: FileCursor, options: TailOpti
   return { tail, bytes: new Uint8Array(out.buffer, 0, used), ends: ends.slice(0, count) };
 }
 
-/** Hand each collected line to `onRaw`, as `tailRaw` would have. */
-export function replayLines(lines: CollectedLines, onRaw: (buf: Buffer, start: number, end: number) => void): void {
+/** Where `replayLines` hands lines over: an object, so the loop calls one method whoever reads. */
+export interface LineSink {
+  onBytes(buf: Buffer, start: number, end: number): void;
+}
+
+/** Hand each collected line to `sink.onBytes`, as `tailRaw` would have handed it to its callback. */
+export function replayLines(lines: CollectedLines, sink: LineSink): void {
   const buf = Buffer.from(lines.bytes.buffer, lines.bytes.byteOffset, lines.bytes.byteLength);
   let start = 0;
   for (const end of lines.ends) {
-    onRaw(buf, start, end);
+    sink.onBytes(buf, start, end);
     start = end;
   }
 }

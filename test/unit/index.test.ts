@@ -300,7 +300,7 @@ describe('parallel cold scan', () => {
         const lines: string[] = [];
         tailRaw(j.file.path, emptyCursor(), (b, s, e) => lines.push(b.toString('latin1', s, e)), { filter: claudeLineFilter, skipHead: claudeLineSkippable });
         const passed: string[] = [];
-        replayLines(read.lines, (b, s, e) => passed.push(b.toString('latin1', s, e)));
+        replayLines(read.lines, { onBytes: (b, s, e) => passed.push(b.toString('latin1', s, e)) });
         assert.deepEqual(passed, lines, j.file.path);
         assert.deepEqual(source.parseCollected?.(j.file, j.fileId, read.lines, source.initialState(), options), source.read(j.file, j.fileId, emptyCursor(), source.initialState(), options), j.file.path);
       }

@@ -107,7 +107,7 @@ describe('tailFile', () => {
       let read = 0;
       for (;;) {
         const part = collectLines(f, cursor, { stopAfterBytes: limit });
-        replayLines(part, (b, s, e) => got.push(b.toString('utf8', s, e)));
+        replayLines(part, { onBytes: (b, s, e) => got.push(b.toString('utf8', s, e)) });
         read += part.tail.bytesRead;
         assert.ok(part.tail.stopped || part.tail.cursor.offset === fs.statSync(f).size, `limit ${limit}`);
         cursor = part.tail.cursor;
@@ -138,7 +138,7 @@ describe('tailFile', () => {
       const part = parts[i];
       assert.ok(part);
       const got: string[] = [];
-      replayLines(part, (b, s, e) => got.push(b.toString('utf8', s, e)));
+      replayLines(part, { onBytes: (b, s, e) => got.push(b.toString('utf8', s, e)) });
       assert.deepEqual(got, lines, `${name}: still its own lines after the reads that followed`);
       const used = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
       assert.equal(part.bytes.byteLength, used, name);

@@ -10,7 +10,7 @@ import { replayLines, tailFile, tailRaw, type CollectedLines, type FileCursor, t
 import { walkFiles } from '../walk';
 import { parseSpoolLine } from './connect-parse';
 import { transcriptFilter } from './filter';
-import { initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type LineOutcome } from './parse';
+import { initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type ClaudeParseContext, type LineOutcome } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
 
 const headBytes = 8 * 1024;
@@ -30,53 +30,73 @@ function discoverSpool(dir: string, problems: SourceProblem[]): DiscoveredFile[]
 
 /**
  * One file's lines → events, health and problems; `finish` adds what the reading loop counted.
- * The same whether the lines come straight from the file or from a helper thread.
+ * The same whether the lines come straight from the file or from a helper thread. A class, not
+ * closures made per file: the loop that hands a helper's lines over calls the same function for
+ * every file, so V8's optimised loop stays valid (a closure per file made it deoptimise twice).
  */
-function lineReader(file: DiscoveredFile, fileId: number, state: ClaudeFileState, options: ReadOptions) {
-  const health = emptyHealth();
-  const problems: SourceProblem[] = [];
-  const events: MeterEvent[] = [];
-  const ctx = { fileId, state: { ...state }, projectHint: file.projectHint, keepPromptText: options.keepPromptText };
-  const onOutcome = (outcome: LineOutcome): void => {
+class LineReader {
+  private readonly health = emptyHealth();
+  private readonly problems: SourceProblem[] = [];
+  private readonly events: MeterEvent[] = [];
+  private readonly ctx: ClaudeParseContext;
+
+  constructor(
+    private readonly file: DiscoveredFile,
+    fileId: number,
+    state: ClaudeFileState,
+    options: ReadOptions,
+  ) {
+    this.ctx = { fileId, state: { ...state }, projectHint: file.projectHint, keepPromptText: options.keepPromptText };
+  }
+
+  onBytes(buf: Buffer, start: number, end: number): void {
+    this.onOutcome(parseClaudeBytes(buf, start, end, this.ctx));
+  }
+
+  onSpoolLine(line: string): void {
+    this.onOutcome(parseSpoolLine(line, this.ctx));
+  }
+
+  /** Rewritten or replaced: the file's parser state starts afresh too. */
+  restart(): void {
+    this.ctx.state = initialClaudeFileState();
+  }
+
+  private onOutcome(outcome: LineOutcome): void {
+    const health = this.health;
     switch (outcome.status) {
       case 'ok':
         health.parsed++;
-        for (const e of outcome.events) events.push(e);
+        for (const e of outcome.events) this.events.push(e);
         break;
       case 'skipped':
         health.skipped++;
         break;
       case 'malformed':
         health.malformed++;
-        if (health.malformed <= 3) problems.push({ path: file.path, message: `malformed line skipped (${outcome.reason ?? 'invalid'})` });
+        if (health.malformed <= 3) this.problems.push({ path: this.file.path, message: `malformed line skipped (${outcome.reason ?? 'invalid'})` });
         break;
       case 'rejected':
         health.rejected++;
-        if (health.rejected <= 3) problems.push({ path: file.path, message: `line rejected: ${outcome.reason ?? 'invalid'}` });
+        if (health.rejected <= 3) this.problems.push({ path: this.file.path, message: `line rejected: ${outcome.reason ?? 'invalid'}` });
         break;
     }
-  };
-  return {
-    onBytes: (buf: Buffer, start: number, end: number): void => onOutcome(parseClaudeBytes(buf, start, end, ctx)),
-    onSpoolLine: (line: string): void => onOutcome(parseSpoolLine(line, ctx)),
-    // Rewritten or replaced: the file's parser state starts afresh too.
-    restart: (): void => {
-      ctx.state = initialClaudeFileState();
-    },
-    finish: (tail: TailResult): ReadResult<ClaudeFileState> => {
-      health.skipped += tail.filtered;
-      health.malformed += tail.malformed;
-      if (tail.malformed > 0) problems.push({ path: file.path, message: `${tail.malformed} line(s) that are not JSON objects skipped` });
-      health.oversized += tail.oversized;
-      health.bytesRead += tail.bytesRead;
-      if (tail.oversized > 0) problems.push({ path: file.path, message: `${tail.oversized} oversized line(s) skipped` });
-      if (tail.status === 'unreadable') {
-        health.unreadableFiles++;
-        problems.push({ path: file.path, message: tail.error ?? 'unreadable' });
-      }
-      return { events, cursor: tail.cursor, state: ctx.state, health, problems, restarted: tail.status === 'rewritten', missing: tail.status === 'missing' };
-    },
-  };
+  }
+
+  finish(tail: TailResult): ReadResult<ClaudeFileState> {
+    const { health, problems, file } = this;
+    health.skipped += tail.filtered;
+    health.malformed += tail.malformed;
+    if (tail.malformed > 0) problems.push({ path: file.path, message: `${tail.malformed} line(s) that are not JSON objects skipped` });
+    health.oversized += tail.oversized;
+    health.bytesRead += tail.bytesRead;
+    if (tail.oversized > 0) problems.push({ path: file.path, message: `${tail.oversized} oversized line(s) skipped` });
+    if (tail.status === 'unreadable') {
+      health.unreadableFiles++;
+      problems.push({ path: file.path, message: tail.error ?? 'unreadable' });
+    }
+    return { events: this.events, cursor: tail.cursor, state: this.ctx.state, health, problems, restarted: tail.status === 'rewritten', missing: tail.status === 'missing' };
+  }
 }
 
 export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): AgentSource<ClaudeFileState> {
@@ -145,18 +165,19 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       }
     },
     read(file, fileId, cursor: FileCursor, state: ClaudeFileState, options): ReadResult<ClaudeFileState> {
-      const reader = lineReader(file, fileId, state, options);
+      const reader = new LineReader(file, fileId, state, options);
+      const onRestart = (): void => reader.restart();
       // Transcripts are parsed from their bytes (the projection: no JSON.parse of whole lines);
       // Connect's spool, a few small lines, as text.
       const tail = isSpool(file.path)
-        ? tailFile(file.path, cursor, reader.onSpoolLine, { budgetBytes: options.budgetBytes, onRestart: reader.restart })
-        : tailRaw(file.path, cursor, reader.onBytes, { ...transcriptFilter, budgetBytes: options.budgetBytes, onRestart: reader.restart });
+        ? tailFile(file.path, cursor, (line) => reader.onSpoolLine(line), { budgetBytes: options.budgetBytes, onRestart })
+        : tailRaw(file.path, cursor, (buf, start, end) => reader.onBytes(buf, start, end), { ...transcriptFilter, budgetBytes: options.budgetBytes, onRestart });
       return reader.finish(tail);
     },
     parseCollected(file, fileId, lines: CollectedLines, state: ClaudeFileState, options): ReadResult<ClaudeFileState> {
-      const reader = lineReader(file, fileId, state, options);
+      const reader = new LineReader(file, fileId, state, options);
       if (lines.tail.status === 'rewritten') reader.restart();
-      replayLines(lines, reader.onBytes);
+      replayLines(lines, reader);
       return reader.finish(lines.tail);
     },
   };
