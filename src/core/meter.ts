@@ -10,7 +10,7 @@
  * - An unknown model is unpriced, never $0: its tokens are counted and every total is flagged as a
  *   lower bound, unless the client itself recorded a cost for it (labelled client-reported).
  */
-import { hash53 } from './hash';
+import { HashMap53, HashSet53, hash53 } from './hash';
 import type { PriceBook, PriceResult } from './pricing';
 import {
   addTokens,
@@ -229,8 +229,8 @@ export interface MeterHealth {
 
 export class Meter {
   readonly sessions = new Map<string, SessionState>();
-  private readonly responses = new Map<number, RequestRecord>();
-  private readonly lines = new Set<number>();
+  private readonly responses = new HashMap53<RequestRecord>();
+  private readonly lines = new HashSet53();
   private priceBook: PriceBook;
   /** Bumped on every change; views cache on it. */
   version = 0;
@@ -476,7 +476,7 @@ export class Meter {
 
   /** For the snapshot: hashes of every line folded. */
   lineKeys(): number[] {
-    return [...this.lines];
+    return this.lines.values();
   }
 
   /** For restoring a snapshot only. */
@@ -490,7 +490,7 @@ export class Meter {
   }
 
   /** Everything the meter knows that a persisted index must carry, as plain data. */
-  allResponses(): IterableIterator<RequestRecord> {
+  allResponses(): readonly RequestRecord[] {
     return this.responses.values();
   }
 

@@ -183,13 +183,18 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   const states = s.orderedCostStates();
   const auxByModel = new Map<string, TokenCounts>();
   const prevGap = new Map<string, TokenCounts>();
-  const present = s.requests.map((r) => ({ ts: r.ts, model: r.model, tokens: r.tokens }));
-  for (const c of s.copied.values()) present.push(c);
   // Calls the client's telemetry reported (Connect): known exactly, so the cost-state difference
   // must not count them again.
   const auxCalls = s.connect?.auxCalls ?? [];
-  for (const a of auxCalls) present.push({ ts: a.ts, model: a.model, tokens: a.tokens });
-  present.sort((a, b) => a.ts - b.ts);
+  // What the transcript holds, in time order (read only against cost-states): the requests alone
+  // are in time order already.
+  let present: readonly { ts: number; model: string; tokens: TokenCounts }[] = s.requests;
+  if (states.length > 0 && (s.copied.size > 0 || auxCalls.length > 0)) {
+    const all = s.requests.map((r) => ({ ts: r.ts, model: r.model, tokens: r.tokens }));
+    for (const c of s.copied.values()) all.push(c);
+    for (const a of auxCalls) all.push({ ts: a.ts, model: a.model, tokens: a.tokens });
+    present = all.sort((a, b) => a.ts - b.ts);
+  }
   // A telemetry `compact` call belongs to the compaction boundary written right after it.
   const callCompaction = new Map<AuxCall, number>();
   const covered = new Set<number>();

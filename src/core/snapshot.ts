@@ -69,6 +69,8 @@ function fail(where: string): never {
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isStr = (x: unknown): x is string => typeof x === 'string';
+/** A `hash53` value. */
+const isHash = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 function checkNums(a: unknown, n: number, where: string): void {
   if (!Array.isArray(a) || a.length !== n) fail(where);
@@ -81,7 +83,7 @@ export function checkSnapshot(raw: unknown): MeterSnapshot {
   if (typeof s !== 'object' || s === null || s.v !== snapshotVersion) fail('version');
   if (!Array.isArray(s.models) || !s.models.every(isStr)) fail('models');
   if (!Array.isArray(s.providers) || !s.providers.every(isStr)) fail('providers');
-  if (!Array.isArray(s.lines) || !s.lines.every(isNum)) fail('lines');
+  if (!Array.isArray(s.lines) || !s.lines.every(isHash)) fail('lines');
   if (!Array.isArray(s.sessions)) fail('sessions');
   for (const ss of s.sessions) {
     if (typeof ss !== 'object' || ss === null || !(agentIds as readonly string[]).includes(ss.a) || !isStr(ss.id)) fail('session');

@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { everything, totalRollup, sessionViews } from '../../src/core/aggregate';
+import { HashMap53, HashSet53, hash53 } from '../../src/core/hash';
 import { Meter } from '../../src/core/meter';
 import { PriceBook } from '../../src/core/pricing';
 import { timeFigures, timelineEntry, viewSession } from '../../src/core/session-view';
 import type { MeterEvent, TokenCounts, UsageEvent } from '../../src/core/usage';
+import { rng } from '../helpers';
 
 const t0 = Date.parse('2026-11-22T10:00:00Z');
 const tok = (input: number, output = 0): TokenCounts => ({ input, output, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 });
@@ -94,5 +96,50 @@ describe('Meter upserts', () => {
     assert.equal(v.requests, 1);
     assert.equal(v.tokens.input, 1000);
     assert.equal(v.tokens.output, 100);
+  });
+});
+
+describe('HashSet53 and HashMap53 (the meter\'s line hashes and responses)', () => {
+  it('answers as a Set<number> does, through growth and colliding keys, and lists keys in the order they were added', () => {
+    const r = rng(53);
+    const ours = new HashSet53();
+    const spec = new Set<number>();
+    const keys: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      // Hashes of ids, keys that differ only above bit 32 (same slot: they must probe), small and extreme ones; repeats.
+      const k = i % 5 === 0 ? hash53(`id-${i}`) : i % 5 === 1 ? (Math.floor(r() * 2 ** 21) * 2 ** 32 + 12345) : i % 5 === 2 ? Math.floor(r() * 64) : i % 5 === 3 ? Number.MAX_SAFE_INTEGER - Math.floor(r() * 3) : (keys[Math.floor(r() * keys.length)] ?? 0);
+      keys.push(k);
+      assert.equal(ours.has(k), spec.has(k), `has ${k} before`);
+      assert.equal(ours.add(k), !spec.has(k), `add ${k}`);
+      spec.add(k);
+      assert.equal(ours.size, spec.size);
+    }
+    for (let i = 0; i < 5_000; i++) {
+      const k = Math.floor(r() * 2 ** 53);
+      assert.equal(ours.has(k), spec.has(k), `has ${k}`);
+    }
+    assert.deepEqual(ours.values(), [...spec]);
+  });
+
+  it('a HashMap53 answers as a Map<number, V> does (no deletion), values in the order their keys were first set', () => {
+    const r = rng(7);
+    const ours = new HashMap53<string>();
+    const spec = new Map<number, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const k = i % 3 === 0 ? hash53(`m-${i % 4000}`, 7) : i % 3 === 1 ? Math.floor(r() * 2 ** 21) * 2 ** 32 : Math.floor(r() * 3000);
+      assert.equal(ours.get(k), spec.get(k), `get ${k}`);
+      assert.equal(ours.has(k), spec.has(k), `has ${k}`);
+      ours.set(k, `v${i}`);
+      spec.set(k, `v${i}`);
+      assert.equal(ours.size, spec.size);
+    }
+    assert.deepEqual(ours.values(), [...spec.values()]);
+    assert.throws(() => ours.set(-2, 'x'), RangeError);
+  });
+
+  it('refuses what no hash53 gives (the index is checked before it is restored)', () => {
+    const s = new HashSet53();
+    for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 53]) assert.throws(() => s.add(bad), RangeError, String(bad));
+    assert.equal(s.size, 0);
   });
 });
