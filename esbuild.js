@@ -21,6 +21,34 @@ const problemMatcher = {
   },
 };
 
+/**
+ * esbuild turns `import * as fs from 'node:fs'` into `__toESM(require("node:fs"))`: a copy of the
+ * module with a getter per export, made when each importing module loads (44 times in the CLI's
+ * engine, a few milliseconds of its start) and called on every `fs.x` after. Node's built-in
+ * modules are plain objects and our code never imports their default export, so the bundles
+ * require them directly. A bundle that reads `.default` of one fails the build.
+ */
+const plainNodeBuiltins = {
+  name: 'plain-node-builtins',
+  setup(build) {
+    const fs = require('node:fs');
+    const path = require('node:path');
+    build.initialOptions.metafile = true;
+    build.onEnd((result) => {
+      if (result.errors.length > 0 || !result.metafile) return;
+      const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
+      for (const out of Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.js'))) {
+        const file = path.resolve(cwd, out);
+        const code = fs.readFileSync(file, 'utf8');
+        const wrapped = /\b(\w+) = __toESM\(require\("(node:[\w/]+)"\)\);/g;
+        for (const m of code.matchAll(wrapped)) if (code.includes(`${m[1]}.default`)) return { errors: [{ text: `${out}: ${m[1]}.default of ${m[2]} is read; it cannot be required plainly` }] };
+        const plain = code.replace(wrapped, '$1 = require("$2");');
+        if (plain !== code) fs.writeFileSync(file, plain);
+      }
+    });
+  },
+};
+
 // Keys the CLI's warm report cache to the code that wrote it.
 const pkg = require('./package.json');
 const define = { __TAXIMETER_BUILD__: JSON.stringify(`${pkg.version}+${Date.now().toString(36)}`) };
@@ -31,7 +59,7 @@ const common = {
   sourcemap: !production,
   sourcesContent: false,
   logLevel: 'warning',
-  plugins: [problemMatcher],
+  plugins: [problemMatcher, plainNodeBuiltins],
   // jsonc-parser's `main` is a UMD build whose inner requires a bundler cannot follow; use its ES module.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
 };

@@ -133,13 +133,20 @@ describe('parallel cold scan', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as { build(o: object): Promise<unknown> };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { builds } = require(path.join(repoRoot, 'esbuild.js')) as { builds: { outfile?: string; outdir?: string; entryPoints: unknown; plugins?: unknown }[] };
+    const { builds } = require(path.join(repoRoot, 'esbuild.js')) as { builds: { outfile?: string; outdir?: string; entryPoints: unknown; plugins?: { name: string }[] }[] };
     const out = tempDir();
     const wanted = builds.filter((b) => b.outfile === 'dist/parse-worker.js' || (b.outdir === 'dist' && JSON.stringify(b.entryPoints).includes('helper-sources')));
     assert.equal(wanted.length, 2);
-    await Promise.all(wanted.map((b) => esbuild.build({ ...b, absWorkingDir: repoRoot, plugins: [], sourcemap: false, logLevel: 'silent', ...(b.outfile ? { outfile: path.join(out, 'parse-worker.js') } : { outdir: out }) })));
+    // With the build's own rewriting of Node's modules (esbuild.js `plainNodeBuiltins`), as shipped.
+    const plugins = (b: (typeof wanted)[number]) => (b.plugins ?? []).filter((p) => p.name === 'plain-node-builtins');
+    await Promise.all(wanted.map((b) => esbuild.build({ ...b, absWorkingDir: repoRoot, plugins: plugins(b), sourcemap: false, logLevel: 'silent', ...(b.outfile ? { outfile: path.join(out, 'parse-worker.js') } : { outdir: out }) })));
     assert.ok(fs.statSync(path.join(out, 'parse-worker.js')).size < 100_000, 'the helper bundle holds only the transcript reader');
     assert.ok(fs.existsSync(path.join(out, 'helper-sources.js')));
+    for (const f of ['parse-worker.js', 'helper-sources.js']) {
+      const code = fs.readFileSync(path.join(out, f), 'utf8');
+      assert.ok(code.includes('require("node:fs")'), `${f} requires node:fs`);
+      assert.ok(!code.includes('__toESM(require("node:'), `${f} requires Node's modules plainly (no getter copy per importing module)`);
+    }
     const codexRoot = tempDir();
     copyTree(codexFixture, codexRoot);
     const onlyCodex: EngineConfig = { ...config(tempDir(), tempDir()), agents: ['codex'], codex: { onlyDirs: [codexRoot] }, cacheDir: undefined };
