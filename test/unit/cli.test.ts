@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from '../../src/cli/main';
-import { claudeFixture, copyTree, lastCostStates, tempDir } from '../helpers';
+import { otherFixture } from '../agent-references';
+import { claudeFixture, copyTree, lastCostStates, repoRoot, tempDir } from '../helpers';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -95,5 +96,40 @@ describe('taximeter CLI', () => {
     const b = await cli(['report', '--json', '--claude-dir', dir], { TAXIMETER_CACHE_DIR: cache });
     assert.deepEqual(JSON.parse(b.out).sessions, JSON.parse(a.out).sessions);
     assert.ok(fs.readdirSync(cache).some((f) => f.startsWith('index-')));
+  });
+});
+
+describe('taximeter CLI, bundled', () => {
+  it('the bundled engine loads each agent\'s reader when it first meets its files, and reports as the unbundled one does', async function () {
+    this.timeout(60_000);
+    // The engine bundle as esbuild.js builds it (dist/cli-main.js), in a folder of its own.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require('esbuild') as { build(o: object): Promise<unknown> };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { builds } = require(path.join(repoRoot, 'esbuild.js')) as { builds: { outfile?: string; plugins?: { name: string }[] }[] };
+    const b = builds.find((x) => x.outfile === 'dist/cli-main.js');
+    assert.ok(b);
+    const out = tempDir();
+    const file = path.join(out, 'cli-main.js');
+    await esbuild.build({ ...b, absWorkingDir: repoRoot, outfile: file, sourcemap: false, logLevel: 'silent', plugins: (b.plugins ?? []).filter((p) => p.name === 'plain-node-builtins') });
+    const code = fs.readFileSync(file, 'utf8');
+    // Other agents' parsers and schemas start only when required (esbuild keeps them in init functions).
+    for (const m of ['codex', 'gemini', 'cline', 'opencode', 'roo']) assert.match(code, new RegExp(`var init_\\w+ = __esm\\(\\{\\n  "src/sources/${m}/parse\\.ts"`), `${m}'s parser is loaded lazily`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundled = require(file) as { runCli: typeof runCli };
+    const home = tempDir();
+    copyTree(otherFixture('gemini', 'single-turn-tool-call', 'dot-gemini'), path.join(home, '.gemini'));
+    copyTree(otherFixture('handmade', 'cline-4.x-sdk', 'dot-cline'), path.join(home, '.cline'));
+    const env = { HOME: home, CODEX_HOME: otherFixture('codex', 'resume-3-turns') };
+    const run = async (f: typeof runCli) => {
+      let text = '';
+      assert.equal(await f(['report', '--json', '--no-cache', '--by', 'agent', '--tz', 'UTC'], { out: (t) => (text += t), err: () => undefined, env, now: Date.parse('2026-11-23T00:00:00Z') }), 0);
+      const r = JSON.parse(text) as { generatedAt?: string; groups?: { key: string }[] };
+      delete r.generatedAt;
+      return r;
+    };
+    const expected = await run(runCli);
+    assert.deepEqual(expected.groups?.map((g) => g.key), ['cline', 'codex', 'gemini'], 'three agents read');
+    assert.deepEqual(await run(bundled.runCli), expected);
   });
 });

@@ -8,7 +8,7 @@ import type { MeterEvent } from '../../core/usage';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadOptions, type ReadResult, type SourceProblem } from '../source';
 import { replayLines, tailFile, tailRaw, type CollectedLines, type FileCursor, type TailResult } from '../tail';
 import { walkFiles } from '../walk';
-import { parseSpoolLine } from './connect-parse';
+import type * as ConnectParse from './connect-parse';
 import { transcriptFilter } from './filter';
 import { initialClaudeFileState, parseClaudeBytes, type ClaudeFileState, type ClaudeParseContext, type LineOutcome } from './parse';
 import { claudeConfigRoots, projectFromDirName, projectsDir, type ClaudeRootOptions } from './paths';
@@ -26,6 +26,17 @@ function discoverSpool(dir: string, problems: SourceProblem[]): DiscoveredFile[]
     return [];
   }
   return names.filter((n) => n.endsWith('.jsonl')).map((n) => ({ path: path.join(dir, n), agent: 'claude-code' as const }));
+}
+
+/**
+ * Connect's spool reader, loaded when a spool line is first read: its schemas are the largest of
+ * the engine's, and a history without Connect never needs them (the command's start built them
+ * for nothing).
+ */
+let connectParse: typeof ConnectParse | undefined;
+function spoolParser(): typeof ConnectParse {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (connectParse ??= require('./connect-parse') as typeof ConnectParse);
 }
 
 /**
@@ -54,7 +65,7 @@ class LineReader {
   }
 
   onSpoolLine(line: string): void {
-    this.onOutcome(parseSpoolLine(line, this.ctx));
+    this.onOutcome(spoolParser().parseSpoolLine(line, this.ctx));
   }
 
   /** Rewritten or replaced: the file's parser state starts afresh too. */

@@ -10,11 +10,19 @@ import type { EditorStorageOptions } from '../editor-storage';
 import { ok, parseObject, rejected as rejectedOutcome, type OutcomeSink } from '../outcome';
 import { readJsonDocument } from '../read-helpers';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
-import { uiMessageEvents } from '../ui-messages';
+import type * as UiMessages from '../ui-messages';
+import { lazy } from '../lazy';
 import { walkFiles } from '../walk';
-import { clineSdkEvents, modelTimeline } from './parse';
+import type * as Parse from './parse';
 import { clineRoots } from './paths';
-import { taskHistorySchema } from './schema';
+import type * as Schema from './schema';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parser = lazy(() => require('./parse') as typeof Parse);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const schemas = lazy(() => require('./schema') as typeof Schema);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const uiMessages = lazy(() => require('../ui-messages') as typeof UiMessages);
 
 /** Nothing to carry between reads of a document: it is read whole. */
 export type ClineState = Record<string, never>;
@@ -29,7 +37,7 @@ function readJson(file: string): unknown {
 
 /** Task id → folder the task ran in, from `state/taskHistory.json`. */
 function taskFolders(storage: string): Map<string, string> {
-  const p = taskHistorySchema.safeParse(readJson(path.join(storage, 'state', 'taskHistory.json')));
+  const p = schemas().taskHistorySchema.safeParse(readJson(path.join(storage, 'state', 'taskHistory.json')));
   const out = new Map<string, string>();
   if (p.success) for (const h of p.data) if (h.cwdOnTaskInitialization) out.set(h.id, h.cwdOnTaskInitialization);
   return out;
@@ -79,11 +87,11 @@ export function createClineSource(rootOptions: EditorStorageOptions = {}): Agent
           const metadata = readJson(path.join(dir, 'task_metadata.json'));
           addDocumentEvents(
             sink,
-            uiMessageEvents(doc, { agent: 'cline', taskId: id, sessionId: id, fileId, project: file.projectHint, keepPromptText: options.keepPromptText, modelAt: modelTimeline(metadata, undefined) }),
+            uiMessages().uiMessageEvents(doc, { agent: 'cline', taskId: id, sessionId: id, fileId, project: file.projectHint, keepPromptText: options.keepPromptText, modelAt: parser().modelTimeline(metadata, undefined) }),
           );
         } else {
           const manifest = parseObject(fs.existsSync(path.join(dir, `${id}.json`)) ? fs.readFileSync(path.join(dir, `${id}.json`), 'utf8') : '');
-          addDocumentEvents(sink, clineSdkEvents(doc, manifest.ok ? manifest.value : undefined, { fileId, sessionId: id, keepPromptText: options.keepPromptText }));
+          addDocumentEvents(sink, parser().clineSdkEvents(doc, manifest.ok ? manifest.value : undefined, { fileId, sessionId: id, keepPromptText: options.keepPromptText }));
         }
         return s;
       });

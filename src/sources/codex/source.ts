@@ -6,8 +6,13 @@ import * as path from 'node:path';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import { readJsonl } from '../read-helpers';
 import { walkFiles } from '../walk';
-import { initialCodexFileState, parseCodexLine, type CodexFileState } from './parse';
+import { lazy } from '../lazy';
+import type * as Parse from './parse';
+import type { CodexFileState } from './parse';
 import { codexHomes, isRolloutName, rolloutFolders, sessionIdFromName, type CodexRootOptions } from './paths';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parser = lazy(() => require('./parse') as typeof Parse);
 
 export function createCodexSource(rootOptions: CodexRootOptions = {}): AgentSource<CodexFileState> {
   return {
@@ -24,13 +29,13 @@ export function createCodexSource(rootOptions: CodexRootOptions = {}): AgentSour
       }
       return files;
     },
-    initialState: () => initialCodexFileState(),
+    initialState: () => parser().initialCodexFileState(),
     read(file, fileId, cursor, state, options) {
       const fromName = sessionIdFromName(path.basename(file.path)) ?? path.basename(file.path);
-      const initial = (): CodexFileState => initialCodexFileState(fromName);
+      const initial = (): CodexFileState => parser().initialCodexFileState(fromName);
       const start = state.line === 0 && state.sessionId === 'unknown' ? initial() : state;
       const ctx = { fileId, keepPromptText: options.keepPromptText };
-      return readJsonl(file.path, cursor, start, initial, options, (line, s) => parseCodexLine(line, s, ctx));
+      return readJsonl(file.path, cursor, start, initial, options, (line, s) => parser().parseCodexLine(line, s, ctx));
     },
   };
 }

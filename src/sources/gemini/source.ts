@@ -11,8 +11,13 @@ import { homeOf } from '../roots';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
 import type { FileCursor } from '../tail';
 import { walkFiles } from '../walk';
-import { initialGeminiFileState, parseGeminiDocument, parseGeminiLine, parseGeminiTelemetry, type GeminiFileState, type GeminiParseContext } from './parse';
+import { lazy } from '../lazy';
+import type * as Parse from './parse';
+import type { GeminiFileState, GeminiParseContext } from './parse';
 import { geminiHomeOfChat, geminiHomes, isChatName, isChatPath, projectOf, projectRoots, telemetryOutfile, type GeminiRootOptions } from './paths';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parser = lazy(() => require('./parse') as typeof Parse);
 
 /** Only these telemetry records are decoded; the rest (spans, metrics, prompts) are skipped unread. */
 const telemetryMarkers = ['"gemini_cli.api_response"', '"gemini_cli.chat_compression"'];
@@ -47,7 +52,7 @@ export function createGeminiSource(rootOptions: GeminiRootOptions = {}): AgentSo
       }
       return files;
     },
-    initialState: initialGeminiFileState,
+    initialState: () => parser().initialGeminiFileState(),
     besideFiles(file) {
       const geminiHome = geminiHomeOfChat(file.path);
       return geminiHome ? [path.join(geminiHome, 'settings.json'), path.join(geminiHome, 'projects.json')] : [];
@@ -69,13 +74,13 @@ export function createGeminiSource(rootOptions: GeminiRootOptions = {}): AgentSo
       if (name.endsWith('.json')) {
         return readWholeDocument(file.path, cursor, state, (text, sink, s) => {
           const parsed = parseObject(text);
-          sink.add(parsed.ok ? parseGeminiDocument(parsed.value, s, ctx) : malformed(parsed.reason));
+          sink.add(parsed.ok ? parser().parseGeminiDocument(parsed.value, s, ctx) : malformed(parsed.reason));
           return s;
         });
       }
-      return readJsonl(file.path, cursor, state, initialGeminiFileState, options, (line, s) => {
+      return readJsonl(file.path, cursor, state, () => parser().initialGeminiFileState(), options, (line, s) => {
         const parsed = parseObject(line);
-        return parsed.ok ? parseGeminiLine(parsed.value, s, ctx) : malformed(parsed.reason);
+        return parsed.ok ? parser().parseGeminiLine(parsed.value, s, ctx) : malformed(parsed.reason);
       });
     },
   };
@@ -88,7 +93,7 @@ function readTelemetry(file: string, fileId: number, cursor: FileCursor, state: 
   let decoded = 0;
   const r = readConcatenatedObjects(file, cursor, telemetryMarkers, (text) => {
     decoded++;
-    sink.add(parseGeminiTelemetry(text, current, { fileId }));
+    sink.add(parser().parseGeminiTelemetry(text, current, { fileId }));
   });
   sink.health.bytesRead += r.bytesRead;
   // Spans, metrics and other events are skipped without decoding.

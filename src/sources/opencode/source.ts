@@ -10,9 +10,16 @@ import { OutcomeSink } from '../outcome';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
 import { withReadOnlyDatabase } from '../sqlite';
 import type { FileCursor } from '../tail';
-import { addPart, parseOpenCodeMessage, type MessageRow, type OpenCodeParseContext, type OpenCodeSessionInfo } from './parse';
+import { lazy } from '../lazy';
+import type * as Parse from './parse';
+import type { MessageRow, OpenCodeParseContext, OpenCodeSessionInfo } from './parse';
 import { databaseName, openCodeDataDirs, type OpenCodeRootOptions } from './paths';
-import { messageRowSchema, partRowSchema, sessionRowSchema } from './schema';
+import type * as Schema from './schema';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parser = lazy(() => require('./parse') as typeof Parse);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const schemas = lazy(() => require('./schema') as typeof Schema);
 
 export interface OpenCodeState {
   walSize: number;
@@ -132,7 +139,7 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
       }
       const next: OpenCodeState = { walSize, walMtimeMs, maxUpdated: start.maxUpdated, sessions: { ...start.sessions } };
       const sessionRows = read.value.sessions.flatMap((r) => {
-        const p = sessionRowSchema.safeParse(r);
+        const p = schemas().sessionRowSchema.safeParse(r);
         return p.success ? [p.data] : [];
       });
       rootsOf(sessionRows, next.sessions);
@@ -142,18 +149,18 @@ export function createOpenCodeSource(rootOptions: OpenCodeRootOptions = {}): Age
       }
       const ctx: OpenCodeParseContext = { fileId, keepPromptText: options.keepPromptText, sessions: next.sessions, parts: new Map() };
       for (const r of read.value.parts) {
-        const p = partRowSchema.safeParse(r);
-        if (p.success) addPart(ctx.parts, p.data.message_id, p.data.data);
+        const p = schemas().partRowSchema.safeParse(r);
+        if (p.success) parser().addPart(ctx.parts, p.data.message_id, p.data.data);
       }
       for (const r of read.value.messages) {
-        const p = messageRowSchema.safeParse(r);
+        const p = schemas().messageRowSchema.safeParse(r);
         if (!p.success) {
           sink.add({ status: 'rejected', events: [], reason: `message row: ${p.error.issues[0]?.message ?? 'invalid'}` });
           continue;
         }
         const row: MessageRow = p.data;
         next.maxUpdated = Math.max(next.maxUpdated, p.data.time_updated);
-        sink.add(parseOpenCodeMessage(row, ctx));
+        sink.add(parser().parseOpenCodeMessage(row, ctx));
       }
       sink.health.bytesRead += st.size + walSize;
       return result({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, offset: st.size + walSize }, next, { restarted: replaced });

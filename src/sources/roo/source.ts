@@ -10,8 +10,12 @@ import { ok, rejected as rejectedOutcome } from '../outcome';
 import { readJsonDocument } from '../read-helpers';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import { walkFiles } from '../walk';
-import { historyIndex, historyItem, rooTaskEvents } from './parse';
+import { lazy } from '../lazy';
+import type * as Parse from './parse';
 import { rooRoots } from './paths';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parser = lazy(() => require('./parse') as typeof Parse);
 
 export type RooState = Record<string, never>;
 
@@ -45,8 +49,8 @@ export function createRooSource(rootOptions: EditorStorageOptions = {}): AgentSo
           sink.add(rejectedOutcome('ui_messages.json is not an array'));
           return s;
         }
-        const history = historyItem(readJson(path.join(dir, 'history_item.json'))) ?? historyIndex(readJson(path.join(path.dirname(dir), '_index.json'))).get(taskId);
-        const r = rooTaskEvents(doc, { taskId, fileId, keepPromptText: options.keepPromptText, history });
+        const history = parser().historyItem(readJson(path.join(dir, 'history_item.json'))) ?? parser().historyIndex(readJson(path.join(path.dirname(dir), '_index.json'))).get(taskId);
+        const r = parser().rooTaskEvents(doc, { taskId, fileId, keepPromptText: options.keepPromptText, history });
         sink.add(ok(r.events));
         for (let i = 0; i < r.rejected; i++) sink.add(rejectedOutcome('row does not match the schema'));
         return s;
