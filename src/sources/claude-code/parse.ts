@@ -389,10 +389,9 @@ function parseCostState(raw: Record<string, unknown>, ctx: ClaudeParseContext): 
   return { status: 'ok', events: [event] };
 }
 
-/** A queue-operation: the old session's trace of `/clear`. */
+/** A queue-operation: the old session's trace of `/clear` (the conversation continues in a new session). */
 function parseQueueOperation(raw: Record<string, unknown>, ctx: ClaudeParseContext): LineOutcome {
   const base = { agent: 'claude-code' as const, fileId: ctx.fileId };
-  // The old session's trace of `/clear`: the conversation continues in a new session.
   const p = checkQueueOperation(raw);
   if (!p.ok) return { status: 'rejected', events: [], reason: `queue-operation: ${p.error}` };
   const r = p.value;
