@@ -114,7 +114,7 @@ describe('taximeter CLI, bundled', () => {
     await esbuild.build({ ...b, absWorkingDir: repoRoot, outfile: file, sourcemap: false, logLevel: 'silent', plugins: (b.plugins ?? []).filter((p) => p.name === 'plain-node-builtins') });
     const code = fs.readFileSync(file, 'utf8');
     // Other agents' parsers and schemas start only when required (esbuild keeps them in init functions).
-    for (const m of ['codex', 'gemini', 'cline', 'opencode', 'roo']) assert.match(code, new RegExp(`var init_\\w+ = __esm\\(\\{\\n  "src/sources/${m}/parse\\.ts"`), `${m}'s parser is loaded lazily`);
+    for (const m of ['codex/parse', 'gemini/parse', 'cline/parse', 'opencode/parse', 'roo/parse', 'claude-code/connect-parse']) assert.match(code, new RegExp(`var init_\\w+ = __esm\\(\\{\\n  "src/sources/${m}\\.ts"`), `${m} is loaded lazily`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundled = require(file) as { runCli: typeof runCli };
     const home = tempDir();

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { MeterEvent } from '../../core/usage';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadOptions, type ReadResult, type SourceProblem } from '../source';
 import { replayLines, tailFile, tailRaw, type CollectedLines, type FileCursor, type TailResult } from '../tail';
+import { lazy } from '../lazy';
 import { walkFiles } from '../walk';
 import type * as ConnectParse from './connect-parse';
 import { transcriptFilter } from './filter';
@@ -30,14 +31,10 @@ function discoverSpool(dir: string, problems: SourceProblem[]): DiscoveredFile[]
 
 /**
  * Connect's spool reader, loaded when a spool line is first read: its schemas are the largest of
- * the engine's, and a history without Connect never needs them (the command's start built them
- * for nothing).
+ * the engine's, and a history without Connect never needs them.
  */
-let connectParse: typeof ConnectParse | undefined;
-function spoolParser(): typeof ConnectParse {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (connectParse ??= require('./connect-parse') as typeof ConnectParse);
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const spoolParser = lazy(() => require('./connect-parse') as typeof ConnectParse);
 
 /**
  * One file's lines → events, health and problems; `finish` adds what the reading loop counted.
