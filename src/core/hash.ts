@@ -48,7 +48,7 @@ class HashIndex53 {
     }
   }
 
-  /** The key's position, added at the end when new (`added` tells which). */
+  /** The key's position, added at the end when new (the size then grows). */
   insert(key: number): number {
     if (!(key >= 0 && key <= Number.MAX_SAFE_INTEGER && Number.isInteger(key))) throw new RangeError(`not a 53-bit hash: ${key}`);
     const slots = this.slots;
@@ -57,10 +57,7 @@ class HashIndex53 {
     for (; ; i = (i + 1) & mask) {
       const at = (slots[i] ?? 0) - 1;
       if (at < 0) break;
-      if (this.order[at] === key) {
-        this.added = false;
-        return at;
-      }
+      if (this.order[at] === key) return at;
     }
     if (this.count === this.order.length) {
       const more = new Float64Array(2 * this.order.length);
@@ -72,12 +69,8 @@ class HashIndex53 {
     slots[i] = at + 1;
     // At most half full: probes stay short.
     if (2 * this.count > mask) this.grow();
-    this.added = true;
     return at;
   }
-
-  /** Whether the last `insert` added its key. */
-  added = false;
 
   /** The keys, in the order they were added. */
   keys(): number[] {
@@ -112,8 +105,9 @@ export class HashSet53 {
 
   /** Adds `key` (a whole number in [0, 2^53)); false when it was there already. */
   add(key: number): boolean {
+    const before = this.index.size;
     this.index.insert(key);
-    return this.index.added;
+    return this.index.size > before;
   }
 
   /** The keys, in the order they were added. */

@@ -302,13 +302,10 @@ export class Meter {
 
   private seenLine(uid: string | undefined, agent: AgentId): boolean {
     if (uid === undefined) return false;
-    const h = hash53(uid, agent.length);
-    if (this.lines.has(h)) {
-      this.health.duplicateLines++;
-      return true;
-    }
-    this.lines.add(h);
-    return false;
+    // One probe: adding tells whether it was there.
+    if (this.lines.add(hash53(uid, agent.length))) return false;
+    this.health.duplicateLines++;
+    return true;
   }
 
   private ingestOne(e: MeterEvent): SessionState | undefined {
