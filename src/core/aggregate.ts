@@ -154,6 +154,7 @@ export function matchesProject(project: string | undefined, prefixes: readonly s
 
 /** A session's figures clipped to a range (the whole session when the range covers it). */
 export function clipSession(meter: Meter, v: SessionView, range: Range, idleMs: number): Rollup {
+  if (range.from === -Infinity && range.to === Infinity) return wholeSession(meter, v);
   const b = new RollupBuilder();
   for (const it of v.items) if (it.ts >= range.from && it.ts < range.to) b.addItem(it, v.key, v.agent);
   const s = meter.sessions.get(v.key);
@@ -165,6 +166,28 @@ export function clipSession(meter: Meter, v: SessionView, range: Range, idleMs: 
     r.last = Math.min(v.end, range.to);
   }
   return r;
+}
+
+/**
+ * `clipSession` over an unbounded range, from the view's own totals: the view sums the same items
+ * in the same order (so every figure is the same to the last bit), and keeps the rollup's
+ * provenance per model and the items' first and last times for this.
+ */
+function wholeSession(meter: Meter, v: SessionView): Rollup {
+  const hasItems = !Number.isNaN(v.itemsFirst);
+  return {
+    tokens: { ...v.tokens },
+    auxiliaryTokens: { ...v.auxiliaryTokens },
+    requests: v.requests,
+    cost: { ...v.cost },
+    time: meter.sessions.has(v.key) ? { ...v.time } : { wallMs: 0, activeMs: 0, busyMs: 0, idleMs: 0 },
+    unpriced: { tokens: v.unpriced.tokens, models: [...v.unpriced.models] },
+    byModel: v.byModel.map((m) => ({ model: m.model, tokens: { ...m.tokens }, auxiliaryTokens: { ...m.auxiliaryTokens }, requests: m.requests, usd: m.usd, provenance: m.rollupProvenance })),
+    sessions: 1,
+    agents: [v.agent],
+    first: hasItems ? v.itemsFirst : v.start,
+    last: hasItems ? v.itemsLast : v.end,
+  };
 }
 
 export type GroupBy = 'session' | 'day' | 'model' | 'project' | 'agent';

@@ -51,6 +51,8 @@ export interface ModelLine {
   requests: number;
   usd: number | null;
   provenance: CostProvenance | 'unpriced';
+  /** The provenance a rollup gives this model's priced items: 'mixed' when they differ (see aggregate.ts). */
+  rollupProvenance: CostProvenance | 'unpriced' | 'mixed';
   priceSource?: 'table' | 'override' | 'client';
 }
 
@@ -71,6 +73,9 @@ export interface SessionView {
   unpriced: { tokens: number; models: string[] };
   byModel: ModelLine[];
   items: CostedItem[];
+  /** The earliest and latest item (NaN without items): a rollup of the whole session spans these. */
+  itemsFirst: number;
+  itemsLast: number;
   prompts: number;
   compactions: CompactionEvent[];
   startedWithClear: boolean;
@@ -113,7 +118,10 @@ export function timeFigures(timeline: readonly number[], idleMs: number, from = 
   let prev = NaN;
   let turnStart = NaN;
   let lastAgent = NaN;
-  for (const v of timeline) {
+  // Indexed loops in the report's per-session code: it runs once per session (below the optimising
+  // compiler's threshold), where each step of a for-of allocates an iterator result.
+  for (let i = 0; i < timeline.length; i++) {
+    const v = timeline[i] ?? 0;
     const kind = v % 2;
     const ts = (v - kind) / 2;
     if (ts < from || ts >= to) continue;
@@ -225,7 +233,10 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
       if (!acc) presentByModel.set(p.model, (acc = zeroTokens()));
       addTokens(acc, p.tokens);
     }
-    for (const [model, m] of Object.entries(cs.models)) {
+    const models = cs.models;
+    for (const model of Object.keys(models)) {
+      const m = models[model];
+      if (!m) continue;
       const have = presentByModel.get(model) ?? zero;
       // The client's total beyond what the transcript holds (≥ 0), and what of it is new since the
       // previous cost-state (≥ 0); the largest gap so far is kept per model.
@@ -321,11 +332,12 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     const price = priceBook.price(prev.model, prev.provider, tokens, c.timestamp);
     items.push({ ts: c.timestamp, model: prev.model, tokens, usd: price ? price.usd : null, provenance: 'estimated', kind: 'auxiliary', sidechain: false, priceSource: price?.source, compactionAt: c.timestamp });
   }
-  items.sort((a, b) => a.ts - b.ts);
+  // The requests alone are in time order already (and the sort is stable: skipping it changes nothing).
+  if (items.length > s.requests.length) items.sort((a, b) => a.ts - b.ts);
 
   // Models the table cannot price: use the client's own per-model cost when it recorded one.
   const last = states[states.length - 1];
-  if (last) {
+  if (last && items.some((it) => it.usd === null)) {
     for (const [model, m] of Object.entries(last.models)) {
       if (!(m.costUSD > 0)) continue;
       const mine = items.filter((it) => it.model === model && it.usd === null && it.ts <= last.ts);
@@ -348,10 +360,16 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   const byModel = new Map<string, ModelLine>();
   const unpricedModels = new Set<string>();
   let unpricedTokens = 0;
-  for (const it of items) {
+  let itemsFirst = NaN;
+  let itemsLast = NaN;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    if (!it) continue;
+    if (Number.isNaN(itemsFirst) || it.ts < itemsFirst) itemsFirst = it.ts;
+    if (Number.isNaN(itemsLast) || it.ts > itemsLast) itemsLast = it.ts;
     let line = byModel.get(it.model);
     if (!line) {
-      line = { model: it.model, tokens: zeroTokens(), auxiliaryTokens: zeroTokens(), requests: 0, usd: null, provenance: 'unpriced' };
+      line = { model: it.model, tokens: zeroTokens(), auxiliaryTokens: zeroTokens(), requests: 0, usd: null, provenance: 'unpriced', rollupProvenance: 'unpriced' };
       byModel.set(it.model, line);
     }
     if (it.kind === 'request') {
@@ -370,6 +388,8 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     }
     line.usd = (line.usd ?? 0) + it.usd;
     if (line.provenance === 'unpriced' || it.provenance === 'client-reported') line.provenance = it.provenance;
+    if (line.rollupProvenance === 'unpriced') line.rollupProvenance = it.provenance;
+    else if (line.rollupProvenance !== it.provenance) line.rollupProvenance = 'mixed';
     line.priceSource = it.priceSource;
     cost.api += it.usd;
     if (it.provenance === 'client-reported') cost.clientReported += it.usd;
@@ -396,6 +416,8 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     unpriced: { tokens: unpricedTokens, models: [...unpricedModels].sort() },
     byModel: [...byModel.values()].sort((a, b) => (b.usd ?? 0) - (a.usd ?? 0) || a.model.localeCompare(b.model)),
     items,
+    itemsFirst,
+    itemsLast,
     prompts: s.prompts.length,
     compactions: [...s.compactions],
     startedWithClear: s.startedWithClear,
