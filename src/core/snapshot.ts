@@ -3,6 +3,7 @@
  * versioned; prices are NOT stored: they are recomputed on restore from the current price book.
  */
 import * as z from 'zod';
+import { lazy } from './lazy';
 import { Meter, type RequestRecord } from './meter';
 import type { PriceBook } from './pricing';
 import { agentIds, type AgentId, type CompactionEvent, type TokenCounts } from './usage';
@@ -11,27 +12,29 @@ export const snapshotVersion = 1;
 
 type T5 = [number, number, number, number, number];
 
-const num = z.number();
-const rateWindowSchema = z.object({ usedPercent: num, resetsAt: num.optional() });
-/** Connect facts (hooks, status line, telemetry); optional, so older indexes still load. */
-const connectFactsSchema = z.object({
-  clearedFrom: z.string().optional(),
-  resumes: z.array(num),
-  forkedAt: num.optional(),
-  compactWindows: z.array(z.object({ start: num, end: num.optional(), trigger: z.string() })),
-  auxCalls: z.array(
-    z.object({ ts: num, model: z.string(), tokens: z.object({ input: num, output: num, cacheWrite5m: num, cacheWrite1h: num, cacheRead: num }), clientCostUSD: num.optional(), requestId: z.string(), querySource: z.string(), durationMs: num.optional() }),
-  ),
-  status: z
-    .object({
-      ts: num,
-      rateLimits: z.object({ fiveHour: rateWindowSchema.optional(), sevenDay: rateWindowSchema.optional() }).optional(),
-      promptCache: z
-        .object({ requests: num, misses: num, hitRatio: num.optional(), missRecacheTokens: num, expectedRebuilds: num.optional(), cacheWriteTokens: num.optional(), ttl: z.string().optional() })
-        .optional(),
-      costUSD: num.optional(),
-    })
-    .optional(),
+/** Connect facts (hooks, status line, telemetry); optional, so older indexes still load. Built at first use (see lazy.ts). */
+const connectFactsSchema = lazy(() => {
+  const num = z.number();
+  const rateWindowSchema = z.object({ usedPercent: num, resetsAt: num.optional() });
+  return z.object({
+    clearedFrom: z.string().optional(),
+    resumes: z.array(num),
+    forkedAt: num.optional(),
+    compactWindows: z.array(z.object({ start: num, end: num.optional(), trigger: z.string() })),
+    auxCalls: z.array(
+      z.object({ ts: num, model: z.string(), tokens: z.object({ input: num, output: num, cacheWrite5m: num, cacheWrite1h: num, cacheRead: num }), clientCostUSD: num.optional(), requestId: z.string(), querySource: z.string(), durationMs: num.optional() }),
+    ),
+    status: z
+      .object({
+        ts: num,
+        rateLimits: z.object({ fiveHour: rateWindowSchema.optional(), sevenDay: rateWindowSchema.optional() }).optional(),
+        promptCache: z
+          .object({ requests: num, misses: num, hitRatio: num.optional(), missRecacheTokens: num, expectedRebuilds: num.optional(), cacheWriteTokens: num.optional(), ttl: z.string().optional() })
+          .optional(),
+        costUSD: num.optional(),
+      })
+      .optional(),
+  });
 });
 
 /** The snapshot's shape (checked by `checkSnapshot`, which is much faster than a schema on 100k tuples). */
@@ -56,7 +59,7 @@ export interface MeterSnapshot {
     cs: [number, number, number, number, Record<string, [number, number, number, number, number, number]>][];
     cp: [number, number, number, T5][];
     /** Connect facts (hooks, status line, telemetry), when any. */
-    x?: z.infer<typeof connectFactsSchema>;
+    x?: z.infer<ReturnType<typeof connectFactsSchema>>;
   }[];
   lines: number[];
 }
@@ -106,7 +109,7 @@ export function checkSnapshot(raw: unknown): MeterSnapshot {
       checkNums(c[3], 5, 'copied tokens');
     }
     // Few sessions carry Connect facts, and they are small: a schema is fine here.
-    if (ss.x !== undefined && !connectFactsSchema.safeParse(ss.x).success) fail('connect facts');
+    if (ss.x !== undefined && !connectFactsSchema().safeParse(ss.x).success) fail('connect facts');
   }
   return s;
 }

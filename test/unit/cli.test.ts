@@ -115,6 +115,10 @@ describe('taximeter CLI, bundled', () => {
     const code = fs.readFileSync(file, 'utf8');
     // Other agents' parsers and schemas start only when required (esbuild keeps them in init functions).
     for (const m of ['codex/parse', 'gemini/parse', 'cline/parse', 'opencode/parse', 'roo/parse', 'claude-code/connect-parse']) assert.match(code, new RegExp(`var init_\\w+ = __esm\\(\\{\\n  "src/sources/${m}\\.ts"`), `${m} is loaded lazily`);
+    // Nor does loading the engine build any zod schema at its top level (the index's, the snapshot's,
+    // Gemini's settings: built at first use): esbuild names zod's builders object, number2, ….
+    const topLevelSchemas = code.match(/^var \w+ = (?:object|array|record|union|literal|_enum|number\d*|string\d*|boolean\d*|unknown\d*)\(.*$/gm) ?? [];
+    assert.deepEqual(topLevelSchemas, [], 'zod schemas built when the engine loads');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundled = require(file) as { runCli: typeof runCli };
     const home = tempDir();

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { MeterEvent } from '../../core/usage';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadOptions, type ReadResult, type SourceProblem } from '../source';
 import { replayLines, tailFile, tailRaw, type CollectedLines, type FileCursor, type TailResult } from '../tail';
-import { lazy } from '../lazy';
+import { lazy } from '../../core/lazy';
 import { walkFiles } from '../walk';
 import type * as ConnectParse from './connect-parse';
 import { transcriptFilter } from './filter';

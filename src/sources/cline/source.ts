@@ -11,7 +11,7 @@ import { ok, parseObject, rejected as rejectedOutcome, type OutcomeSink } from '
 import { readJsonDocument } from '../read-helpers';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import type * as UiMessages from '../ui-messages';
-import { lazy } from '../lazy';
+import { lazy } from '../../core/lazy';
 import { walkFiles } from '../walk';
 import type * as Parse from './parse';
 import { clineRoots } from './paths';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import { readJsonl } from '../read-helpers';
 import { walkFiles } from '../walk';
-import { lazy } from '../lazy';
+import { lazy } from '../../core/lazy';
 import type * as Parse from './parse';
 import type { CodexFileState } from './parse';
 import { codexHomes, isRolloutName, rolloutFolders, sessionIdFromName, type CodexRootOptions } from './paths';

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
+import { lazy } from '../../core/lazy';
 import { envOf, expandHome, homeOf, resolveRoots, type RootOptions } from '../roots';
 
 export type GeminiRootOptions = RootOptions;
@@ -22,11 +23,14 @@ export function isChatName(name: string): boolean {
   return name.endsWith('.jsonl') || (name.startsWith('session-') && name.endsWith('.json'));
 }
 
-const projectsSchema = z.object({ projects: z.record(z.string(), z.string()) });
+// Built at first use (see lazy.ts): most machines have no Gemini home.
+const projectsSchema = lazy(() => z.object({ projects: z.record(z.string(), z.string()) }));
 
-const settingsSchema = z.object({
-  telemetry: z.object({ enabled: z.boolean().optional(), target: z.string().optional(), outfile: z.string().optional() }).optional(),
-});
+const settingsSchema = lazy(() =>
+  z.object({
+    telemetry: z.object({ enabled: z.boolean().optional(), target: z.string().optional(), outfile: z.string().optional() }).optional(),
+  }),
+);
 
 /**
  * The telemetry file of a Gemini home: `settings.json` with `telemetry.enabled`, target `local`
@@ -34,7 +38,7 @@ const settingsSchema = z.object({
  */
 export function telemetryOutfile(geminiHome: string, home: string): string | undefined {
   try {
-    const p = settingsSchema.safeParse(JSON.parse(fs.readFileSync(path.join(geminiHome, 'settings.json'), 'utf8')));
+    const p = settingsSchema().safeParse(JSON.parse(fs.readFileSync(path.join(geminiHome, 'settings.json'), 'utf8')));
     const t = p.success ? p.data.telemetry : undefined;
     if (!t?.enabled || (t.target !== undefined && t.target !== 'local') || !t.outfile) return undefined;
     const file = expandHome(t.outfile, home);
@@ -59,7 +63,7 @@ export function isChatPath(file: string): boolean {
 export function projectRoots(geminiHome: string): Map<string, string> {
   const out = new Map<string, string>();
   try {
-    const parsed = projectsSchema.safeParse(JSON.parse(fs.readFileSync(path.join(geminiHome, 'projects.json'), 'utf8')));
+    const parsed = projectsSchema().safeParse(JSON.parse(fs.readFileSync(path.join(geminiHome, 'projects.json'), 'utf8')));
     if (parsed.success) for (const [root, slug] of Object.entries(parsed.data.projects)) out.set(slug, root);
   } catch {
     // absent or unreadable: projects fall back to `.project_root` or the folder name

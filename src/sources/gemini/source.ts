@@ -11,7 +11,7 @@ import { homeOf } from '../roots';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
 import type { FileCursor } from '../tail';
 import { walkFiles } from '../walk';
-import { lazy } from '../lazy';
+import { lazy } from '../../core/lazy';
 import type * as Parse from './parse';
 import type { GeminiFileState, GeminiParseContext } from './parse';
 import { geminiHomeOfChat, geminiHomes, isChatName, isChatPath, projectOf, projectRoots, telemetryOutfile, type GeminiRootOptions } from './paths';

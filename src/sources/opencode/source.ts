@@ -10,7 +10,7 @@ import { OutcomeSink } from '../outcome';
 import { emptyHealth, type AgentSource, type DiscoveredFile, type ReadResult, type SourceProblem } from '../source';
 import { withReadOnlyDatabase } from '../sqlite';
 import type { FileCursor } from '../tail';
-import { lazy } from '../lazy';
+import { lazy } from '../../core/lazy';
 import type * as Parse from './parse';
 import type { MessageRow, OpenCodeParseContext, OpenCodeSessionInfo } from './parse';
 import { databaseName, openCodeDataDirs, type OpenCodeRootOptions } from './paths';

@@ -10,7 +10,7 @@ import { ok, rejected as rejectedOutcome } from '../outcome';
 import { readJsonDocument } from '../read-helpers';
 import type { AgentSource, DiscoveredFile, SourceProblem } from '../source';
 import { walkFiles } from '../walk';
-import { lazy } from '../lazy';
+import { lazy } from '../../core/lazy';
 import type * as Parse from './parse';
 import { rooRoots } from './paths';
 
