@@ -189,7 +189,6 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   // Auxiliary calls (compaction summaries, …): the client's cumulative per-model totals minus what
   // the transcript holds up to each cost-state, located at that cost-state.
   const states = s.orderedCostStates();
-  const auxByModel = new Map<string, TokenCounts>();
   const prevGap = new Map<string, TokenCounts>();
   // Calls the client's telemetry reported (Connect): known exactly, so the cost-state difference
   // must not count them again.
@@ -250,9 +249,6 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
       before.cacheWrite1h = Math.max(before.cacheWrite1h, clamped.cacheWrite1h);
       before.cacheRead = Math.max(before.cacheRead, clamped.cacheRead);
       if (totalTokens(incPos) > 0) {
-        let acc = auxByModel.get(model);
-        if (!acc) auxByModel.set(model, (acc = zeroTokens()));
-        addTokens(acc, incPos);
         const price = priceBook.price(model, provider, incPos, cs.ts);
         items.push({
           ts: cs.ts,
