@@ -205,11 +205,12 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
   };
   const sessions: ReportSession[] = [];
   const deadParts: DeadWeight[] = [];
+  const unbounded = range.from === -Infinity && range.to === Infinity;
   for (const v of views) {
     const r = clipSession(meter, v, range, idleMs);
     const dwAll = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });
-    const inRange = dwAll.events.filter((e) => e.at >= range.from && e.at < range.to);
-    const dw = sumDeadWeight([{ ...dwAll, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], r.cost.api);
+    // Over an unbounded range the session's dead weight is all of it: the same sums in the same order.
+    const dw = unbounded ? dwAll : deadWeightInRange(dwAll, range, r.cost.api);
     deadParts.push(dw);
     sessions.push({
       agent: v.agent,
@@ -252,6 +253,12 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
     }));
   }
   return report;
+}
+
+/** A session's dead weight inside a range: its events there, summed again. */
+function deadWeightInRange(d: DeadWeight, range: Range, apiUSD: number): DeadWeight {
+  const inRange = d.events.filter((e) => e.at >= range.from && e.at < range.to);
+  return sumDeadWeight([{ ...d, events: inRange, costUSD: inRange.reduce((n, e) => n + (e.costUSD ?? 0), 0), seconds: inRange.reduce((n, e) => n + e.seconds, 0), compactions: inRange.filter((e) => e.kind === 'compaction' || e.kind === 'premature-compaction').length }], apiUSD);
 }
 
 /** Totals' plan share is the sum of the sessions' shares (each against its own month). */

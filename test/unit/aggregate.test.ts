@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clipSession, everything, sessionViews, type Rollup } from '../../src/core/aggregate';
+import { createCalendar } from '../../src/core/calendar';
+import { buildReport } from '../../src/core/report';
 import type { AgentId } from '../../src/core/usage';
 import { Engine, type EngineConfig } from '../../src/engine/engine';
 import { otherFixture } from '../agent-references';
@@ -55,5 +57,21 @@ describe('rollups of whole sessions', () => {
     // The fixtures hold the provenances a rollup tells apart, including a model whose items differ
     // (a Claude Code 1.0.x compaction estimated beside computed requests).
     for (const p of ['computed', 'client-reported', 'mixed']) assert.ok(provenances.has(p), `provenances: ${[...provenances].join(', ')}`);
+  });
+
+  it('a report over an unbounded range (its shortcuts: rollups and dead weight taken whole) equals one over a finite range that holds everything', () => {
+    const calendar = createCalendar('UTC');
+    let events = 0;
+    for (const { name, engine } of engines()) {
+      const report = (range: { from: number; to: number }) => {
+        const r = buildReport(engine.meter, { range, idleMs, calendar, now: 0 });
+        return { ...r, range: undefined };
+      };
+      const whole = report(everything);
+      // The widest range a date can print (±8.64e15 ms).
+      assert.deepStrictEqual(whole, report({ from: -8.64e15, to: 8.64e15 }), name);
+      events += whole.totals.deadWeight.events.length;
+    }
+    assert.ok(events >= 10, `dead-weight events: ${events}`);
   });
 });
