@@ -15,6 +15,11 @@ export interface Range {
 
 export const everything: Range = { from: -Infinity, to: Infinity };
 
+/** Whether a range is unbounded: a session's own figures are then its figures in the range. */
+export function isUnbounded(range: Range): boolean {
+  return range.from === -Infinity && range.to === Infinity;
+}
+
 export interface ModelRollup {
   model: string;
   tokens: TokenCounts;
@@ -154,11 +159,11 @@ export function matchesProject(project: string | undefined, prefixes: readonly s
 
 /** A session's figures clipped to a range (the whole session when the range covers it). */
 export function clipSession(meter: Meter, v: SessionView, range: Range, idleMs: number): Rollup {
-  if (range.from === -Infinity && range.to === Infinity) return wholeSession(meter, v);
+  if (isUnbounded(range)) return wholeSession(meter, v);
   const b = new RollupBuilder();
   for (const it of v.items) if (it.ts >= range.from && it.ts < range.to) b.addItem(it, v.key, v.agent);
   const s = meter.sessions.get(v.key);
-  if (s) b.addTime(range.from === -Infinity && range.to === Infinity ? v.time : timeFigures(s.timeline(), idleMs, range.from, range.to));
+  if (s) b.addTime(isUnbounded(range) ? v.time : timeFigures(s.timeline(), idleMs, range.from, range.to));
   b.addSession(v.key, v.agent);
   const r = b.build();
   if (Number.isNaN(r.first)) {
@@ -171,10 +176,10 @@ export function clipSession(meter: Meter, v: SessionView, range: Range, idleMs: 
 /**
  * `clipSession` over an unbounded range, from the view's own totals: the view sums the same items
  * in the same order (so every figure is the same to the last bit), and keeps the rollup's
- * provenance per model and the items' first and last times for this.
+ * provenance per model for this. Its items are in time order: the first and last are the span.
  */
 function wholeSession(meter: Meter, v: SessionView): Rollup {
-  const hasItems = !Number.isNaN(v.itemsFirst);
+  const items = v.items;
   return {
     tokens: { ...v.tokens },
     auxiliaryTokens: { ...v.auxiliaryTokens },
@@ -185,8 +190,8 @@ function wholeSession(meter: Meter, v: SessionView): Rollup {
     byModel: v.byModel.map((m) => ({ model: m.model, tokens: { ...m.tokens }, auxiliaryTokens: { ...m.auxiliaryTokens }, requests: m.requests, usd: m.usd, provenance: m.rollupProvenance })),
     sessions: 1,
     agents: [v.agent],
-    first: hasItems ? v.itemsFirst : v.start,
-    last: hasItems ? v.itemsLast : v.end,
+    first: items[0]?.ts ?? v.start,
+    last: items[items.length - 1]?.ts ?? v.end,
   };
 }
 
@@ -258,7 +263,7 @@ export function totalRollup(meter: Meter, views: readonly SessionView[], range: 
   for (const v of views) {
     for (const it of v.items) if (it.ts >= range.from && it.ts < range.to) b.addItem(it, v.key, v.agent);
     const s = meter.sessions.get(v.key);
-    if (s) b.addTime(range.from === -Infinity && range.to === Infinity ? v.time : timeFigures(s.timeline(), idleMs, range.from, range.to));
+    if (s) b.addTime(isUnbounded(range) ? v.time : timeFigures(s.timeline(), idleMs, range.from, range.to));
     b.addSession(v.key, v.agent);
   }
   return b.build();

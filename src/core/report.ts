@@ -1,7 +1,7 @@
 /**
  * The `taximeter report --json` document. Key names are a contract (README "Report JSON").
  */
-import { clipSession, groupRollups, sessionViews, totalRollup, type GroupBy, type Range, type Rollup } from './aggregate';
+import { clipSession, groupRollups, isUnbounded, sessionViews, totalRollup, type GroupBy, type Range, type Rollup } from './aggregate';
 import type { Calendar } from './calendar';
 import type { Meter } from './meter';
 import { allocatedFee, runtimeCost } from './compare';
@@ -205,7 +205,7 @@ export function buildReport(meter: Meter, options: ReportOptions): Report {
   };
   const sessions: ReportSession[] = [];
   const deadParts: DeadWeight[] = [];
-  const unbounded = range.from === -Infinity && range.to === Infinity;
+  const unbounded = isUnbounded(range);
   for (const v of views) {
     const r = clipSession(meter, v, range, idleMs);
     const dwAll = deadWeightOf(meter, v, { prematureShare: options.prematureShare ?? 0.5 });

@@ -72,10 +72,8 @@ export interface SessionView {
   time: TimeFigures;
   unpriced: { tokens: number; models: string[] };
   byModel: ModelLine[];
+  /** In time order. */
   items: CostedItem[];
-  /** The earliest and latest item (NaN without items): a rollup of the whole session spans these. */
-  itemsFirst: number;
-  itemsLast: number;
   prompts: number;
   compactions: CompactionEvent[];
   startedWithClear: boolean;
@@ -356,13 +354,9 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
   const byModel = new Map<string, ModelLine>();
   const unpricedModels = new Set<string>();
   let unpricedTokens = 0;
-  let itemsFirst = NaN;
-  let itemsLast = NaN;
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
     if (!it) continue;
-    if (Number.isNaN(itemsFirst) || it.ts < itemsFirst) itemsFirst = it.ts;
-    if (Number.isNaN(itemsLast) || it.ts > itemsLast) itemsLast = it.ts;
     let line = byModel.get(it.model);
     if (!line) {
       line = { model: it.model, tokens: zeroTokens(), auxiliaryTokens: zeroTokens(), requests: 0, usd: null, provenance: 'unpriced', rollupProvenance: 'unpriced' };
@@ -412,8 +406,6 @@ function computeView(s: SessionState, priceBook: PriceBook, idleMs: number): Ses
     unpriced: { tokens: unpricedTokens, models: [...unpricedModels].sort() },
     byModel: [...byModel.values()].sort((a, b) => (b.usd ?? 0) - (a.usd ?? 0) || a.model.localeCompare(b.model)),
     items,
-    itemsFirst,
-    itemsLast,
     prompts: s.prompts.length,
     compactions: [...s.compactions],
     startedWithClear: s.startedWithClear,
