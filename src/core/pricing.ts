@@ -47,6 +47,22 @@ export interface PriceOverride {
   cacheRead?: number;
 }
 
+/**
+ * A model's list prices per million tokens. A class, not an object literal: a literal with the
+ * keys of TokenCounts, in their order, would share its hidden class, and its fractional prices
+ * would turn every token count's fields from small integers into boxed doubles (V8 widens a field
+ * for every object of the class): the report then allocated a heap number for each token sum.
+ */
+class PerMTok {
+  constructor(
+    readonly input: number,
+    readonly output: number,
+    readonly cacheWrite5m: number,
+    readonly cacheWrite1h: number,
+    readonly cacheRead: number,
+  ) {}
+}
+
 /** USD per token, for one tier of one model in one price period. */
 interface Rates {
   fixed: number;
@@ -167,13 +183,7 @@ export class PriceBook {
       source: resolved.source,
       tableModelId: resolved.tableModelId,
       providerId: resolved.providerId,
-      perMTok: {
-        input: rates.input * m,
-        output: rates.output * m,
-        cacheWrite5m: rates.cacheWrite5m * m,
-        cacheWrite1h: rates.cacheWrite1h * m,
-        cacheRead: rates.cacheRead * m,
-      },
+      perMTok: new PerMTok(rates.input * m, rates.output * m, rates.cacheWrite5m * m, rates.cacheWrite1h * m, rates.cacheRead * m),
       contextWindow: resolved.contextWindow ?? undefined,
       tiers: resolved.boundaries,
     };
