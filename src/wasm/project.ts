@@ -165,6 +165,128 @@ export class Projector {
     }
     return JSON.parse(this.mem.toString('utf8', at + (this.start[slot] ?? 0), at + (this.end[slot] ?? 0))) as unknown;
   }
+
+  /**
+   * The array at `slot` (of the last line scanned) as a list of objects that hold only the keys
+   * `names`: per element, each of them that it has, with the value JSON.parse gives (of duplicate
+   * keys, the last). The rest of each element — a tool's output, often most of a line — is
+   * stepped over, not built. Undefined when the slot is not an array, an element is not an
+   * object, or a key is written with escapes (callers use `get` then).
+   */
+  objectsOf(slot: number, names: readonly string[]): Record<string, unknown>[] | undefined {
+    if (this.kind[slot] !== Kind.Array) return undefined;
+    const m = this.mem;
+    const at = this.inputAt;
+    // The scanner has checked the whole line against the JSON grammar: only its shape is read here.
+    let i = skipBlanks(m, at + (this.start[slot] ?? 0) + 1);
+    const out: Record<string, unknown>[] = [];
+    if (m[i] === 0x5d) return out;
+    for (;;) {
+      if (m[i] !== 0x7b) return undefined;
+      i = skipBlanks(m, i + 1);
+      const o: Record<string, unknown> = {};
+      if (m[i] !== 0x7d)
+        for (;;) {
+          const keyEnd = stringEnd(m, i + 1);
+          if (hasEscape(m, i + 1, keyEnd)) return undefined;
+          const name = nameAt(m, i + 1, keyEnd, names);
+          i = skipBlanks(m, skipBlanks(m, keyEnd + 1) + 1);
+          const valueEnd = valueEndAt(m, i);
+          if (name !== undefined) o[name] = decodeValue(m, i, valueEnd);
+          i = skipBlanks(m, valueEnd);
+          if (m[i] !== 0x2c) break;
+          i = skipBlanks(m, i + 1);
+        }
+      out.push(o);
+      i = skipBlanks(m, i + 1);
+      if (m[i] !== 0x2c) return out;
+      i = skipBlanks(m, i + 1);
+    }
+  }
+}
+
+/** The index of the first byte at or after `i` that is not a JSON blank. */
+function skipBlanks(m: Buffer, i: number): number {
+  for (;;) {
+    const c = m[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
+    i++;
+  }
+}
+
+/**
+ * The index of the quote that ends a string whose first byte is at `i`: found with the buffer's own
+ * search (most of a tool's output is long strings), skipping quotes an odd run of backslashes escapes.
+ */
+function stringEnd(m: Buffer, i: number): number {
+  for (let from = i; ; ) {
+    const q = m.indexOf(0x22, from);
+    let b = q - 1;
+    while (b >= i && m[b] === 0x5c) b--;
+    if ((q - 1 - b) % 2 === 0) return q;
+    from = q + 1;
+  }
+}
+
+/** Whether m[from, to) holds a backslash. */
+function hasEscape(m: Buffer, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (m[k] === 0x5c) return true;
+  return false;
+}
+
+/** Which of `names` (ASCII) the key in m[from, to) is, if any. */
+function nameAt(m: Buffer, from: number, to: number, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    if (to - from !== name.length) continue;
+    let k = 0;
+    while (k < name.length && m[from + k] === name.charCodeAt(k)) k++;
+    if (k === name.length) return name;
+  }
+  return undefined;
+}
+
+/** The index just after the JSON value that starts at `i`. */
+function valueEndAt(m: Buffer, i: number): number {
+  const c = m[i];
+  if (c === 0x22) return stringEnd(m, i + 1) + 1;
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    for (;;) {
+      const d = m[i];
+      if (d === 0x22) {
+        i = stringEnd(m, i + 1) + 1;
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+  }
+  // A number or a literal: up to the next delimiter.
+  for (;;) {
+    const d = m[i];
+    if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) return i;
+    i++;
+  }
+}
+
+/** The JSON value in m[from, to), as JSON.parse gives it (a string without escapes or non-ASCII bytes is read directly). */
+function decodeValue(m: Buffer, from: number, to: number): unknown {
+  if (m[from] === 0x22) {
+    let plain = true;
+    for (let k = from + 1; k < to - 1; k++) {
+      const c = m[k] ?? 0;
+      if (c === 0x5c || c >= 0x80) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return m.toString('latin1', from + 1, to - 1);
+  }
+  return JSON.parse(m.toString('utf8', from, to)) as unknown;
 }
 
 /** A projector for `tree`, or undefined where WebAssembly is not available (callers use JSON.parse). */

@@ -254,6 +254,55 @@ describe('JSON projection (wasm)', () => {
       assert.deepEqual(a.state, b.state);
       lines++;
     }
+    // A user message's content blocks: the projection builds only their `type` and `text` and steps
+    // over the rest (a tool's output); every shape of block must give JSON.parse's outcome.
+    const userLines = fixtureLines.filter((l) => l.includes('"type":"user"') && l.includes('"content":['));
+    assert.ok(userLines.length >= 20, 'fixtures hold user lines with content blocks');
+    const blocks = [
+      '{"type":"text","typ\\u0065":"tool_result"}',
+      '{"typ\\u0065":"tool_result","type":"text","text":"x"}',
+      '{"type":"tool_result","type":"text","text":"hi"}',
+      '{"text":"a","type":"text","text":"b"}',
+      '1',
+      'null',
+      '"a"',
+      '[]',
+      '{"type":"text","text":5}',
+      '{"type":"text","text":null}',
+      `{"type":"${'x'.repeat(101)}"}`,
+      `{"type":"${'x'.repeat(100)}"}`,
+      '{"type":"tool_result","content":[{"type":"text","text":"a \\"quoted\\" ]}{ \\\\"}],"x":{"y":[1,2,{"z":"]\\\\\\""}]},"n":-1.5e3,"t":true,"f":false,"z":null}',
+      '{"type":"tool\\u005fresult"}',
+      ' { "type" : "text" ,\t"text" : "a\\nb" } ',
+      '{}',
+      '{"text":"no type"}',
+      '{"type":"text","text":"héllo ✓ 𝄞"}',
+      '{"type":"téxt","text":"x"}',
+      '{"type":"text","text":"\\ud800 lone"}',
+      '{"type":"text","text":"\\\\"}',
+      '{"type":"text","text":"<command-name>/clear</command-name>"}',
+      '{"tëxt":"x","type":"text"}',
+      '{"type":"image","source":{"data":"' + 'A'.repeat(5000) + '"}}',
+      '{"type":"tool_result","content":"' + 'long output \\" '.repeat(2000) + '"}',
+    ];
+    let blockLines = 0;
+    for (const [k, line] of userLines.entries())
+      for (const [j, block] of blocks.entries()) {
+        if ((k + j) % 3 !== 0) continue;
+        const record = JSON.parse(line) as { message: { content: unknown } };
+        record.message.content = '__content__';
+        const whole = JSON.stringify(record).replace('"__content__"', `[${block}]`);
+        for (const variant of [line.replace('"content":[', `"content":[${block},`), whole, whole.replace(`[${block}]`, `[ ${block} , ${block} ]`)]) {
+          const bytes = Buffer.from(variant, 'utf8');
+          const a = ctxOf();
+          const b = ctxOf();
+          assert.deepEqual(parseClaudeBytes(bytes, 0, bytes.length, a), parseClaudeLine(decode(bytes), b), `${block.slice(0, 80)} in ${variant.slice(0, 120)}`);
+          assert.deepEqual(a.state, b.state);
+          blockLines++;
+        }
+      }
+    console.log(`      ${blockLines} user lines with edited content blocks: the same outcome`);
+    lines += blockLines;
     // Longer than the scanner takes (4 MB): JSON.parse reads it, the same way.
     const huge = JSON.stringify({ type: 'assistant', message: { id: 'x', model: 'm', usage: { input_tokens: 1, output_tokens: 1 }, content: 'y'.repeat(5 * 1024 * 1024) }, sessionId: 's', timestamp: '2026-11-22T00:00:00Z' });
     const hugeBytes = Buffer.from(huge);

@@ -173,6 +173,9 @@ const chainPaths = {
 
 type ChainSlots = Record<keyof typeof chainPaths, number>;
 
+/** The keys of a user message's content blocks the parser reads (see schema.ts: contentBlockSchema). */
+const blockKeys = ['type', 'text'] as const;
+
 /** The projector and the slot of each path, made at the first line (undefined: no WebAssembly; JSON.parse then). */
 let projection: { p: Projector; s: ChainSlots } | null | undefined = null;
 
@@ -220,7 +223,8 @@ function projectChainRecord(buf: Buffer, start: number, end: number): Record<str
     return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, requestId: p.get(s.requestId), requestSessionId: p.get(s.requestSessionId), message };
   }
   if (type === 'user') {
-    const message = p.isObject(s.message) ? { content: p.get(s.content) } : p.get(s.message);
+    // Of a content array's blocks the parser reads only `type` and `text`: a tool's output is not built.
+    const message = p.isObject(s.message) ? { content: p.objectsOf(s.content, blockKeys) ?? p.get(s.content) } : p.get(s.message);
     return { type, sessionId, timestamp, uuid, isSidechain, cwd, gitBranch, isMeta: p.get(s.isMeta), isCompactSummary: p.get(s.isCompactSummary), message };
   }
   const compactMetadata = p.isObject(s.compactMetadata)
