@@ -177,50 +177,56 @@ export class Projector {
     if (this.kind[slot] !== Kind.Array) return undefined;
     const m = this.mem;
     const at = this.inputAt;
-    // The scanner has checked the whole line against the JSON grammar: only its shape is read here.
-    let i = skipBlanks(m, at + (this.start[slot] ?? 0) + 1);
+    // The scanner has checked the whole line against the JSON grammar: only its shape is read here
+    // (and nothing past the array: a position beyond it gives up, so a flaw cannot run away).
+    const end = at + (this.end[slot] ?? 0);
+    let i = skipBlanks(m, at + (this.start[slot] ?? 0) + 1, end);
     const out: Record<string, unknown>[] = [];
     if (m[i] === 0x5d) return out;
     for (;;) {
-      if (m[i] !== 0x7b) return undefined;
-      i = skipBlanks(m, i + 1);
+      if (i >= end || m[i] !== 0x7b) return undefined;
+      i = skipBlanks(m, i + 1, end);
       const o: Record<string, unknown> = {};
       if (m[i] !== 0x7d)
         for (;;) {
-          const keyEnd = stringEnd(m, i + 1);
-          if (hasEscape(m, i + 1, keyEnd)) return undefined;
+          const keyEnd = stringEnd(m, i + 1, end);
+          if (keyEnd < 0 || hasEscape(m, i + 1, keyEnd)) return undefined;
           const name = nameAt(m, i + 1, keyEnd, names);
-          i = skipBlanks(m, skipBlanks(m, keyEnd + 1) + 1);
-          const valueEnd = valueEndAt(m, i);
+          i = skipBlanks(m, skipBlanks(m, keyEnd + 1, end) + 1, end);
+          const valueEnd = valueEndAt(m, i, end);
+          if (valueEnd < 0) return undefined;
           if (name !== undefined) o[name] = decodeValue(m, i, valueEnd);
-          i = skipBlanks(m, valueEnd);
-          if (m[i] !== 0x2c) break;
-          i = skipBlanks(m, i + 1);
+          i = skipBlanks(m, valueEnd, end);
+          if (i >= end || m[i] !== 0x2c) break;
+          i = skipBlanks(m, i + 1, end);
         }
+      if (i >= end) return undefined;
       out.push(o);
-      i = skipBlanks(m, i + 1);
-      if (m[i] !== 0x2c) return out;
-      i = skipBlanks(m, i + 1);
+      i = skipBlanks(m, i + 1, end);
+      if (i >= end || m[i] !== 0x2c) return out;
+      i = skipBlanks(m, i + 1, end);
     }
   }
 }
 
-/** The index of the first byte at or after `i` that is not a JSON blank. */
-function skipBlanks(m: Buffer, i: number): number {
-  for (;;) {
+/** The index of the first byte at or after `i` (before `end`) that is not a JSON blank. */
+function skipBlanks(m: Buffer, i: number, end: number): number {
+  for (; i < end; i++) {
     const c = m[i];
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
-    i++;
   }
+  return end;
 }
 
 /**
- * The index of the quote that ends a string whose first byte is at `i`: found with the buffer's own
- * search (most of a tool's output is long strings), skipping quotes an odd run of backslashes escapes.
+ * The index of the quote that ends a string whose first byte is at `i` (-1: none before `end`):
+ * found with the buffer's own search (most of a tool's output is long strings), skipping quotes an
+ * odd run of backslashes escapes.
  */
-function stringEnd(m: Buffer, i: number): number {
+function stringEnd(m: Buffer, i: number, end: number): number {
   for (let from = i; ; ) {
     const q = m.indexOf(0x22, from);
+    if (q < 0 || q >= end) return -1;
     let b = q - 1;
     while (b >= i && m[b] === 0x5c) b--;
     if ((q - 1 - b) % 2 === 0) return q;
@@ -245,16 +251,21 @@ function nameAt(m: Buffer, from: number, to: number, names: readonly string[]): 
   return undefined;
 }
 
-/** The index just after the JSON value that starts at `i`. */
-function valueEndAt(m: Buffer, i: number): number {
+/** The index just after the JSON value that starts at `i` (-1: it does not end before `end`). */
+function valueEndAt(m: Buffer, i: number, end: number): number {
   const c = m[i];
-  if (c === 0x22) return stringEnd(m, i + 1) + 1;
+  if (c === 0x22) {
+    const q = stringEnd(m, i + 1, end);
+    return q < 0 ? -1 : q + 1;
+  }
   if (c === 0x7b || c === 0x5b) {
     let depth = 0;
-    for (;;) {
+    while (i < end) {
       const d = m[i];
       if (d === 0x22) {
-        i = stringEnd(m, i + 1) + 1;
+        const q = stringEnd(m, i + 1, end);
+        if (q < 0) return -1;
+        i = q + 1;
         continue;
       }
       if (d === 0x7b || d === 0x5b) depth++;
@@ -264,13 +275,14 @@ function valueEndAt(m: Buffer, i: number): number {
       }
       i++;
     }
+    return -1;
   }
   // A number or a literal: up to the next delimiter.
-  for (;;) {
+  for (; i < end; i++) {
     const d = m[i];
     if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) return i;
-    i++;
   }
+  return -1;
 }
 
 /** The JSON value in m[from, to), as JSON.parse gives it (a string without escapes or non-ASCII bytes is read directly). */
