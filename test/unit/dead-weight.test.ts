@@ -205,4 +205,26 @@ describe('the session a /clear continued from', () => {
     }
     assert.ok(compared > 3000 && found > 300, `${compared} compared, ${found} with a predecessor`);
   });
+
+  it('of /clears at the same moment, the one first in the meter continues; a later or too early one does not (one pass and indexed)', () => {
+    const t = 1_700_000_000_000;
+    const meter = new Meter(new PriceBook());
+    const events: MeterEvent[] = [];
+    const mark = (sessionId: string, mark: 'clear' | 'end-clear', timestamp: number): void => {
+      events.push({ agent: 'claude-code', fileId: 1, sessionId, timestamp: timestamp - 1, project: '/p', kind: 'activity' });
+      events.push({ agent: 'claude-code', fileId: 1, sessionId, timestamp, project: '/p', kind: 'session-mark', mark, uid: `${sessionId}:${mark}:${timestamp}` });
+    };
+    // Many /clears long before (none of them counts), then three at the same moment, then one too late.
+    for (let i = 0; i < 40; i++) mark(`old${i}`, 'end-clear', t - 3_600_000 + i * 1000);
+    mark('c', 'end-clear', t);
+    mark('a', 'end-clear', t);
+    mark('b', 'end-clear', t);
+    mark('late', 'end-clear', t + 5000);
+    mark('next', 'clear', t + 500);
+    meter.ingest(events);
+    const s = meter.sessions.get(sessionKey('claude-code', 'next'));
+    assert.ok(s);
+    assert.equal(predecessorWays.scan(meter, s)?.id, 'c');
+    assert.equal(predecessorWays.indexed(meter, s)?.id, 'c');
+  });
 });
