@@ -130,8 +130,8 @@ describe('PriceBook, as V8 sees it', () => {
   it("a model's list prices do not share the hidden class of token counts (their fractions would turn every token count into boxed doubles)", () => {
     // V8 widens a field for every object of a hidden class: a price literal with the keys of
     // TokenCounts, in their order, made every token sum of the report allocate a heap number (a
-    // cold 1.1 GB report allocated 10 MB more and took ~15% longer). Asked of V8 itself, in a
-    // process that may use its test intrinsics.
+    // cold 1.1 GB report allocated 10 MB more, and its report phase took 20% longer). Asked of V8
+    // itself, in a process that may use its test intrinsics.
     const src = path.join(__dirname, '..', '..', 'src', 'core');
     const script = `const { PriceBook } = require(${JSON.stringify(path.join(src, 'pricing.js'))});
       const { zeroTokens } = require(${JSON.stringify(path.join(src, 'usage.js'))});
