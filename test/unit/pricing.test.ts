@@ -132,12 +132,11 @@ describe('PriceBook, as V8 sees it', () => {
     // TokenCounts, in their order, made every token sum of the report allocate a heap number (a
     // cold 1.1 GB report allocated 10 MB more, and its report phase took 20% longer). Asked of V8
     // itself, in a process that may use its test intrinsics.
-    const src = path.join(__dirname, '..', '..', 'src', 'core');
-    const script = `const { PriceBook } = require(${JSON.stringify(path.join(src, 'pricing.js'))});
-      const { zeroTokens } = require(${JSON.stringify(path.join(src, 'usage.js'))});
+    const src = path.join(__dirname, '..', '..', 'src');
+    const script = `const { PriceBook } = require(${JSON.stringify(path.join(src, 'core', 'pricing.js'))});
+      const { toTokenCounts } = require(${JSON.stringify(path.join(src, 'sources', 'claude-code', 'parse.js'))});
       const info = new PriceBook().describe('claude-sonnet-4-5', 'anthropic', ${ts});
-      const t = zeroTokens();
-      t.cacheRead += 19617;
+      const t = toTokenCounts({ input_tokens: 3, output_tokens: 200, cache_read_input_tokens: 19617 });
       process.stdout.write(JSON.stringify({ priced: info !== null && info.perMTok.input > 0 && !Number.isInteger(info.perMTok.cacheRead), sameClass: %HaveSameMap(info.perMTok, t) }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['--allow-natives-syntax', '-e', script], { encoding: 'utf8' })) as { priced: boolean; sameClass: boolean };
     assert.deepEqual(out, { priced: true, sameClass: false });
