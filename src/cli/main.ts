@@ -58,7 +58,7 @@ Export options:
 
 Environment:
   TAXIMETER_CACHE_DIR     the index's folder
-  TAXIMETER_PARSE_THREADS helper threads that read ahead in a cold scan (default: one per core beyond the first, at most 2)
+  TAXIMETER_PARSE_THREADS helper threads that read ahead in a cold scan (default: one per core beyond the second, at most 2)
   TAXIMETER_DEBUG=1       list the lines that could not be read
   TAXIMETER_TIMING=1      print where the time went (milliseconds per phase, CPU time by thread) to stderr
 `;

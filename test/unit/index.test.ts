@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { createCalendar } from '../../src/core/calendar';
@@ -230,11 +229,18 @@ describe('parallel cold scan', () => {
     assert.deepEqual(par.health().byAgent, seq.health().byAgent);
   });
 
-  it('helper threads: TAXIMETER_PARSE_THREADS, else one per further core, at most 2', () => {
-    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '0' }), 0);
-    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '3' }), 3);
-    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: 'many' }), Math.max(0, Math.min(2, os.availableParallelism() - 1)));
-    assert.equal(parseHelperCount({}), Math.max(0, Math.min(2, os.availableParallelism() - 1)));
+  it('helper threads: TAXIMETER_PARSE_THREADS, else one per core beyond the second, at most 2', () => {
+    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '0' }, 8), 0);
+    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '3' }, 2), 3);
+    assert.equal(parseHelperCount({ TAXIMETER_PARSE_THREADS: '99' }, 2), 8);
+    assert.deepEqual(
+      [1, 2, 3, 4, 16].map((cores) => parseHelperCount({ TAXIMETER_PARSE_THREADS: 'many' }, cores)),
+      [0, 0, 1, 2, 2],
+    );
+    assert.deepEqual(
+      [1, 2, 3, 4, 16].map((cores) => parseHelperCount({}, cores)),
+      [0, 0, 1, 2, 2],
+    );
   });
 
   it('every file is claimed exactly once, by the calling thread or a helper (random interleavings, 2 helpers)', () => {
