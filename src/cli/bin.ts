@@ -11,7 +11,7 @@ import type * as ParsePoolModule from '../engine/parse-pool';
 import type { runCli } from './main';
 import { indexFileName } from '../engine/index-name';
 import { codeCacheFile, privateFolder, requireWithCodeCache } from './code-cache';
-import { cacheDirOf, endQuietlyOnEpipe, isTerminal, printWarm, warmKey } from './warm';
+import { cacheDirOf, endQuietlyOnEpipe, isTerminal, printWarm, stdoutWriter, warmKey } from './warm';
 
 declare const __TAXIMETER_BUILD__: string | undefined;
 const build = typeof __TAXIMETER_BUILD__ === 'string' ? __TAXIMETER_BUILD__ : 'dev';
@@ -49,7 +49,7 @@ if (!(argv[0] === 'report' && !noCache && printWarm(cacheDir, warmKey(argv, env,
   process.stdout.on('error', endQuietlyOnEpipe);
   const main = requireWithCodeCache(mainFile, codeCache) as { runCli: typeof runCli };
   main
-    .runCli(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv, startedHelpers })
+    .runCli(argv, { out: (t) => process.stdout.write(t), outBytes: stdoutWriter(), err: (t) => process.stderr.write(t), env, terminal, argvForCache: argv, startedHelpers })
     .then(
       (code) => {
         process.exitCode = code;

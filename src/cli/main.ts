@@ -10,6 +10,7 @@ import type { GroupBy, Range } from '../core/aggregate';
 import { createCalendar, type Calendar } from '../core/calendar';
 import { formatCost, formatDuration, formatTable, formatTokens } from '../core/format';
 import { buildReport, type Report, type ReportFigures } from '../core/report';
+import { PieceWriter, stringifyInPieces } from '../core/json-pieces';
 import { agentIds, type AgentId } from '../core/usage';
 import * as fs from 'node:fs';
 import { exportReport, type ExportFormat } from '../core/export';
@@ -72,6 +73,8 @@ export interface CliIo {
   terminal?: boolean;
   /** The raw arguments, when the caller keeps a warm cache keyed by them (bin.ts). */
   argvForCache?: readonly string[];
+  /** Writes bytes to standard output (valid only during the call); when unset, the JSON report goes to `out` as text. */
+  outBytes?: (bytes: Uint8Array) => void;
   /** Parse helper threads bin.ts started while this module loaded (a cold scan adopts them). */
   startedHelpers?: readonly Worker[];
 }
@@ -372,11 +375,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const report = buildReport(engine.meter, { range, by: args.by, idleMs: engine.idleMs, calendar, agents, now: io.now, plan, sessionHourRate: args.sessionHourRate });
   phases?.mark('report');
-  const output = args.json ? `${JSON.stringify(report, null, args.pretty || io.terminal ? 2 : undefined)}\n` : `${humanReport(report)}\n`;
-  phases?.mark('format');
-  io.out(output);
-  phases?.mark('write');
-  if (cacheDir && io.argvForCache) {
+  const keepOutput = cacheDir !== undefined && io.argvForCache !== undefined;
+  let output: string | Uint8Array;
+  if (args.json && !(args.pretty || io.terminal)) {
+    // One line of JSON, written as it is made (the same bytes as JSON.stringify, never one string).
+    const kept: Buffer[] = [];
+    const out = io.outBytes ?? ((bytes: Uint8Array): void => io.out(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
+    const writer = new PieceWriter((bytes) => {
+      if (keepOutput) kept.push(Buffer.from(bytes));
+      out(bytes);
+    });
+    stringifyInPieces(report, (piece) => writer.put(piece));
+    writer.put('\n');
+    writer.end();
+    output = Buffer.concat(kept);
+    phases?.mark('format and write');
+  } else {
+    output = args.json ? `${JSON.stringify(report, null, 2)}\n` : `${humanReport(report)}\n`;
+    phases?.mark('format');
+    io.out(output);
+    phases?.mark('write');
+  }
+  if (keepOutput && cacheDir && io.argvForCache) {
     try {
       writeWarm(cacheDir, warmKey(io.argvForCache, io.env, cliBuild, io.terminal ?? false), engine.fileStates(), dirs, output, writeFileAtomic);
     } catch (error: unknown) {

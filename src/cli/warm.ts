@@ -159,19 +159,30 @@ export function endQuietlyOnEpipe(error: NodeJS.ErrnoException): void {
 }
 
 /**
- * Write to standard output straight to its descriptor, without creating `process.stdout` (a
- * stream whose set-up costs a warm run 2–5 ms of its ~60); what the descriptor cannot take now (a
- * non-blocking pipe) goes through the stream, which waits for the reader.
+ * A writer to standard output, straight to its descriptor, without creating `process.stdout` (a
+ * stream whose set-up costs a warm run 2–5 ms of its ~60). What the descriptor cannot take now (a
+ * non-blocking pipe) goes through the stream, which waits for the reader, and so does everything
+ * after it (in order). The bytes may be reused once a call returns (the stream gets a copy).
  */
+export function stdoutWriter(): (bytes: Uint8Array) => void {
+  let viaStream = false;
+  return (bytes) => {
+    let at = 0;
+    if (!viaStream)
+      try {
+        while (at < bytes.length) at += fs.writeSync(1, bytes, at, bytes.length - at);
+        return;
+      } catch (error: unknown) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') endQuietlyOnEpipe(error as NodeJS.ErrnoException);
+        viaStream = true;
+        process.stdout.on('error', endQuietlyOnEpipe);
+      }
+    process.stdout.write(Buffer.from(bytes.subarray(at)));
+  };
+}
+
 export function writeStdout(bytes: Uint8Array): void {
-  let at = 0;
-  try {
-    while (at < bytes.length) at += fs.writeSync(1, bytes, at, bytes.length - at);
-  } catch (error: unknown) {
-    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') endQuietlyOnEpipe(error as NodeJS.ErrnoException);
-    process.stdout.on('error', endQuietlyOnEpipe);
-    process.stdout.write(bytes.subarray(at));
-  }
+  stdoutWriter()(bytes);
 }
 
 /** Print the cached report if it is still valid; false on a miss (nothing printed). */
@@ -182,8 +193,8 @@ export function printWarm(cacheDir: string, key: string): boolean {
   return true;
 }
 
-export function writeWarm(cacheDir: string, key: string, files: [string, number, number, number][], dirs: [string, number][], output: string, write: (file: string, data: Buffer) => void): void {
-  const body = Buffer.from(output, 'utf8');
+export function writeWarm(cacheDir: string, key: string, files: [string, number, number, number][], dirs: [string, number][], output: string | Uint8Array, write: (file: string, data: Buffer) => void): void {
+  const body = typeof output === 'string' ? Buffer.from(output, 'utf8') : output;
   const header: WarmHeader = { v: warmVersion, key, files, dirs, bytes: body.length };
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   fs.rmSync(path.join(cacheDir, 'report-cache-v1.json'), { force: true }); // the earlier format: never read again

@@ -80,6 +80,17 @@ describe('CLI warm report cache', () => {
       }
     });
 
+    it('a writer reusing one buffer for many writes gets every byte out in order, also once the pipe is full (the stream gets copies)', () => {
+      // 64 writes of 64 KB from one buffer, refilled before each: more than a pipe holds.
+      const writes = `const w = require(${JSON.stringify(warmModule)}).stdoutWriter(); const b = Buffer.alloc(65536); for (let k = 0; k < 64; k++) { b.fill(97 + (k % 23)); w(b); }`;
+      const expected = Buffer.concat(Array.from({ length: 64 }, (_, k) => Buffer.alloc(65536, 97 + (k % 23))));
+      for (const first of ['', 'process.stdout']) {
+        const r = spawnSync(process.execPath, ['-e', `${first}; ${writes}`], { maxBuffer: 2 * expected.length });
+        assert.equal(r.status, 0, r.stderr.toString());
+        assert.ok(r.stdout.equals(expected), `all ${expected.length} bytes in order (${first || 'blocking pipe'})`);
+      }
+    });
+
     it('tells a pipe, a file and /dev/null from a terminal as process.stdout.isTTY does, loading node:tty only for a character device', () => {
       const probe = `const t = require(${JSON.stringify(warmModule)}).isTerminal(1); const loaded = process.moduleLoadList.some((m) => m === 'NativeModule tty'); process.stderr.write(JSON.stringify([t, loaded, require('node:tty').isatty(1)]));`;
       const file = path.join(tempDir(), 'out');
