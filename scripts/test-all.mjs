@@ -80,7 +80,11 @@ if (built && compiled) {
 if (built && compiled) {
   // The real VS Code host (cached after the first install) and the real Claude Code client.
   const host = path.join(sharedDir(root), 'vscode-host', 'install.sh');
-  if (fs.existsSync(host)) run('VS Code host install (cached)', 'bash', [host]);
+  // Without npm's own variables (`npm test` runs this script): the npm that install.sh runs would
+  // take them as its settings, and code-server's install reads the Node version from
+  // npm_config_user_agent — this npm's Node, not the Node 24 it runs under — and stops.
+  const withoutNpm = Object.fromEntries(Object.keys(process.env).filter((k) => /^npm_/i.test(k)).map((k) => [k, undefined]));
+  if (fs.existsSync(host)) run('VS Code host install (cached)', 'bash', [host], withoutNpm);
   const claudeBin = ensureClaudeCode('2.1.330') ?? '';
   const codexBin = ensureCodex('0.169.0') ?? '';
   const geminiBin = ensureGemini('0.61.0') ?? '';
