@@ -396,7 +396,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(output);
     phases?.mark('write');
   }
-  if (keepOutput && cacheDir && io.argvForCache) {
+  if (cacheDir && io.argvForCache) {
     try {
       writeWarm(cacheDir, warmKey(io.argvForCache, io.env, cliBuild, io.terminal ?? false), engine.fileStates(), dirs, output, writeFileAtomic);
     } catch (error: unknown) {
