@@ -172,10 +172,14 @@ export class Engine {
 
   /** Read one file's new bytes (not folded yet); undefined if its source failed (logged, counted). */
   private readFile(entry: FileEntry, budgetBytes?: number): ReadResult<unknown> | undefined {
+    // Discovery's stat serves the file's first read only (a file is found, then read, in one scan).
+    const found = entry.file.foundStat;
+    entry.file.foundStat = undefined;
     try {
       return entry.source.read(entry.file, entry.fileId, entry.cursor, entry.state, {
         keepPromptText: this.config.keepPromptText,
         budgetBytes,
+        knownStat: found && entry.cursor.ino === 0 && entry.cursor.offset === 0 ? found : undefined,
       });
     } catch (error: unknown) {
       this.sourceFailed(entry.source, entry.file.path, error);

@@ -12,6 +12,19 @@ export interface DiscoveredFile {
   projectHint?: string;
   /** Its size when it was found, where discovery looked (only to plan who reads it; never trusted for reading). */
   sizeHint?: number;
+  /**
+   * A regular file's size, mtime and inode when it was found, where discovery stat'ed it anyway: the
+   * first read of the file (cursor at 0) reads up to that size without a stat of its own — what was
+   * appended since is read next time, like anything appended after a read.
+   */
+  foundStat?: KnownStat;
+}
+
+/** What a read needs of a file's stat. */
+export interface KnownStat {
+  size: number;
+  mtimeMs: number;
+  ino: number;
 }
 
 export interface SourceHealth {
@@ -64,6 +77,8 @@ export interface ReadResult<S> {
 export interface ReadOptions {
   keepPromptText: boolean;
   budgetBytes?: number;
+  /** The file's stat from its discovery, for its first read (see `DiscoveredFile.foundStat`). */
+  knownStat?: KnownStat;
 }
 
 export interface AgentSource<S = unknown> {

@@ -13,6 +13,7 @@
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import { lineScanner, type LineFilterId } from '../wasm/lines';
+import type { KnownStat } from './source';
 
 export interface FileCursor {
   size: number;
@@ -73,6 +74,8 @@ export interface TailOptions {
    * that spans chunks still goes through `filter`.
    */
   wasmFilter?: LineFilterId;
+  /** The file's stat, taken moments ago by the caller (a regular file): not taken again. */
+  knownStat?: KnownStat;
 }
 
 /** Small enough to stay in the processor's cache between the read and the parse of its lines. */
@@ -207,17 +210,22 @@ export function replayLines(lines: CollectedLines, sink: LineSink): void {
  */
 export function tailRaw(path: string, cursor: FileCursor, onRaw: (buf: Buffer, start: number, end: number) => void, options: TailOptions): TailResult {
   const result: TailResult = { status: 'unchanged', cursor: { ...cursor }, bytesRead: 0, lines: 0, filtered: 0, oversized: 0, malformed: 0 };
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(path);
-  } catch (error: unknown) {
-    result.status = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
-    result.error = String(error);
-    return result;
-  }
-  if (!st.isFile()) {
-    result.status = 'not-a-file';
-    return result;
+  let st: KnownStat;
+  if (options.knownStat) st = options.knownStat;
+  else {
+    let stats: fs.Stats;
+    try {
+      stats = fs.statSync(path);
+    } catch (error: unknown) {
+      result.status = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
+      result.error = String(error);
+      return result;
+    }
+    if (!stats.isFile()) {
+      result.status = 'not-a-file';
+      return result;
+    }
+    st = stats;
   }
   let start = cursor.offset;
   const replaced = cursor.ino !== 0 && st.ino !== cursor.ino;

@@ -153,8 +153,10 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       // system keeps one; else the first timestamp it holds).
       try {
         const st = fs.statSync(file.path);
-        // Kept for planning the first scan (which thread reads it), so nobody stats the file again for that.
+        // Kept for planning the first scan (which thread reads it) and for its first read, so
+        // nobody stats the file again for those.
         file.sizeHint = st.size;
+        if (st.isFile()) file.foundStat = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
         const birth = st.birthtimeMs;
         if (birth > 0) return birth;
         const fd = fs.openSync(file.path, 'r');
@@ -179,7 +181,7 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
       // Connect's spool, a few small lines, as text.
       const tail = isSpool(file.path)
         ? tailFile(file.path, cursor, (line) => reader.onSpoolLine(line), { budgetBytes: options.budgetBytes, onRestart })
-        : tailRaw(file.path, cursor, (buf, start, end) => reader.onBytes(buf, start, end), { ...transcriptFilter, budgetBytes: options.budgetBytes, onRestart });
+        : tailRaw(file.path, cursor, (buf, start, end) => reader.onBytes(buf, start, end), { ...transcriptFilter, budgetBytes: options.budgetBytes, onRestart, knownStat: options.knownStat });
       return reader.finish(tail);
     },
     parseCollected(file, fileId, lines: CollectedLines, state: ClaudeFileState, options): ReadResult<ClaudeFileState> {
