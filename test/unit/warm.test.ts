@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliBuild, runCli } from '../../src/cli/main';
-import { readWarm, warmCacheName, warmKey, zoneFingerprint } from '../../src/cli/warm';
+import { readWarm, readWarmBytes, warmCacheName, warmKey, writeWarm, zoneFingerprint } from '../../src/cli/warm';
 import { claudeFixture, copyTree, repoRoot, tempDir } from '../helpers';
 
 describe('CLI warm report cache', () => {
@@ -60,11 +60,53 @@ describe('CLI warm report cache', () => {
     assert.equal(readWarm(cache, warmKey(argv, berlin, cliBuild, false)), undefined, 'a damaged header');
   });
 
+  it('keeps any path in its list and prints a report of many chunks whole, in order, through one buffer', () => {
+    const dir = tempDir();
+    const cache = tempDir();
+    // Hostile names: a newline, quotes, non-ASCII, a backslash.
+    const names = ['plain.jsonl', 'new\nline.jsonl', 'quote"s\\.jsonl', 'ünïcödé-日本.jsonl'];
+    const files = names.map((n): [string, number, number, number] => {
+      const p = path.join(dir, n);
+      fs.writeFileSync(p, `${n}\n`);
+      const st = fs.statSync(p);
+      return [p, st.size, st.mtimeMs, st.ino];
+    });
+    const dirs: [string, number][] = [[dir, fs.statSync(dir).mtimeMs], [path.join(dir, 'absent'), -1]];
+    const body = Buffer.alloc(1024 * 1024 + 333);
+    for (let i = 0; i < body.length; i++) body[i] = 97 + ((i * 7) % 26);
+    const key = 'test-key';
+    writeWarm(cache, key, files, dirs, body, (f, data) => fs.writeFileSync(f, data));
+    assert.ok(readWarmBytes(cache, key)?.equals(body), 'a hit gives the report');
+    const print = `process.exitCode = require(${JSON.stringify(path.join(repoRoot, 'out', 'src', 'cli', 'warm.js'))}).printWarm(${JSON.stringify(cache)}, ${JSON.stringify(key)}) ? 0 : 3;`;
+    const r = spawnSync(process.execPath, ['-e', print], { maxBuffer: 4 * body.length });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.ok(r.stdout.equals(body), 'printed whole and in order');
+
+    // A number of the list damaged (one file's mtime): a miss, and nothing printed.
+    const file = path.join(cache, warmCacheName);
+    const bytes = fs.readFileSync(file);
+    const header = JSON.parse(bytes.toString('utf8', 0, bytes.indexOf(10))) as { paths: number };
+    const damaged = Buffer.from(bytes);
+    const at = bytes.indexOf(10) + 1 + header.paths + 8;
+    damaged.writeDoubleLE(damaged.readDoubleLE(at) + 1, at);
+    fs.writeFileSync(file, damaged);
+    assert.equal(readWarmBytes(cache, key), undefined, 'a changed mtime misses');
+    const missed = spawnSync(process.execPath, ['-e', print]);
+    assert.equal(missed.status, 3);
+    assert.equal(missed.stdout.length, 0);
+
+    // Restored, then a folder that was absent appears: a miss.
+    fs.writeFileSync(file, bytes);
+    assert.ok(readWarmBytes(cache, key)?.equals(body));
+    fs.mkdirSync(path.join(dir, 'absent'));
+    assert.equal(readWarmBytes(cache, key), undefined, 'a folder that appeared misses');
+  });
+
   describe('writing the cached report to standard output', () => {
     const warmModule = path.join(repoRoot, 'out', 'src', 'cli', 'warm.js');
     const big = 4 * 1024 * 1024 + 17;
-    /** A child that writes `big` bytes (a repeating pattern) with writeStdout; `first` runs before it. */
-    const child = (first = ''): string => `${first}; const b = Buffer.alloc(${big}); for (let i = 0; i < b.length; i++) b[i] = 97 + (i % 23); require(${JSON.stringify(warmModule)}).writeStdout(b);`;
+    /** A child that writes `big` bytes (a repeating pattern) with stdoutWriter(); `first` runs before it. */
+    const child = (first = ''): string => `${first}; const b = Buffer.alloc(${big}); for (let i = 0; i < b.length; i++) b[i] = 97 + (i % 23); require(${JSON.stringify(warmModule)}).stdoutWriter()(b);`;
     const pattern = (): Buffer => {
       const b = Buffer.alloc(big);
       for (let i = 0; i < b.length; i++) b[i] = 97 + (i % 23);
