@@ -14,6 +14,21 @@ export function sharedDir(root) {
 }
 
 /**
+ * Install (once; cached after) the real VS Code host of ../shared/vscode-host, printing its output;
+ * false when it is not there or its install failed. It runs without npm's own variables (`npm test`
+ * and `npm run bench` run us): the npm that install.sh runs would take them as its settings, and
+ * code-server's install reads the Node version from npm_config_user_agent — the outer npm's Node,
+ * not the Node 24 it runs under — and stops.
+ */
+export function installVscodeHost(root, stdio = 'inherit') {
+  const host = path.join(sharedDir(root), 'vscode-host', 'install.sh');
+  if (!fs.existsSync(host)) return { ok: false, out: `${host} not found` };
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const r = spawnSync('bash', [host], { cwd: root, env, stdio, encoding: 'utf8', timeout: 1_200_000 });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/**
  * Path of an npm-installed CLI (`bin` relative to the install folder), installing `spec` once into
  * the lab cache; undefined when npm cannot.
  */

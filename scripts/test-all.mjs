@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureClaudeCode, ensureCodex, ensureGemini, sharedDir } from './lab.mjs';
+import { ensureClaudeCode, ensureCodex, ensureGemini, installVscodeHost, sharedDir } from './lab.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const results = fs.mkdtempSync(path.join(os.tmpdir(), 'taximeter-results-'));
@@ -79,12 +79,9 @@ if (built && compiled) {
 }
 if (built && compiled) {
   // The real VS Code host (cached after the first install) and the real Claude Code client.
-  const host = path.join(sharedDir(root), 'vscode-host', 'install.sh');
-  // Without npm's own variables (`npm test` runs this script): the npm that install.sh runs would
-  // take them as its settings, and code-server's install reads the Node version from
-  // npm_config_user_agent — this npm's Node, not the Node 24 it runs under — and stops.
-  const withoutNpm = Object.fromEntries(Object.keys(process.env).filter((k) => /^npm_/i.test(k)).map((k) => [k, undefined]));
-  if (fs.existsSync(host)) run('VS Code host install (cached)', 'bash', [host], withoutNpm);
+  process.stdout.write(`\n=== VS Code host install (cached): ${path.join(sharedDir(root), 'vscode-host', 'install.sh')}\n`);
+  const host = installVscodeHost(root, ['ignore', 'pipe', 'pipe']);
+  process.stdout.write(host.out);
   const claudeBin = ensureClaudeCode('2.1.330') ?? '';
   const codexBin = ensureCodex('0.169.0') ?? '';
   const geminiBin = ensureGemini('0.61.0') ?? '';
