@@ -13,6 +13,7 @@ import type { Report } from '../core/report';
 import type { EngineHealth } from '../engine/engine';
 import type { EngineSettings, FromWorker, ToWorker } from '../engine/worker-protocol';
 import { describe, type Log } from './log';
+import { threadCpuMs } from '../engine/thread-cpu';
 
 export type StatusMessage = Extract<FromWorker, { type: 'status' }>;
 
@@ -35,6 +36,12 @@ export class EngineClient implements vscode.Disposable {
   lastStatus: StatusMessage | undefined;
   /** Longest time one worker message kept the extension host busy (ms): Taximeter's own share of any event-loop block. */
   longestHandlerMs = 0;
+  /**
+   * The CPU time (ms) of the host's thread during that longest handler, where Node can tell: far
+   * below the wall time means the thread was preempted, not running our code. (The kernel accounts
+   * it per scheduler tick, a few ms: telling for a long handler, not for a short one.)
+   */
+  longestHandlerCpuMs: number | undefined;
 
   constructor(
     private readonly workerPath: string,
@@ -52,8 +59,14 @@ export class EngineClient implements vscode.Disposable {
     this.worker = w;
     w.on('message', (msg: FromWorker) => {
       const t0 = performance.now();
+      const cpu0 = threadCpuMs();
       this.onMessage(msg);
-      this.longestHandlerMs = Math.max(this.longestHandlerMs, performance.now() - t0);
+      const ms = performance.now() - t0;
+      if (ms > this.longestHandlerMs) {
+        this.longestHandlerMs = ms;
+        const cpu1 = threadCpuMs();
+        this.longestHandlerCpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+      }
     });
     w.on('error', (error) => {
       this.log.error(`scanner worker failed: ${describe(error)}`);

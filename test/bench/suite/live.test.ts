@@ -111,6 +111,7 @@ describe('live benchmark', function () {
         codeLoadMs: a.codeLoad?.ms,
         codeLoadCpuMs: a.codeLoad?.cpuMs,
         handlerMs: a.engine.longestHandlerMs,
+        handlerCpuMs: a.engine.longestHandlerCpuMs,
         scanMs,
         maxBlockMs: h.max / 1e6,
         p99BlockMs: h.percentile(99) / 1e6,
