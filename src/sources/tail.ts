@@ -242,7 +242,8 @@ export function tailRaw(path: string, cursor: FileCursor, onRaw: (buf: Buffer, s
   try {
     fd = fs.openSync(path, 'r');
   } catch (error: unknown) {
-    result.status = 'unreadable';
+    // Gone since it was stat'ed (here, or by discovery: `knownStat`): missing, as a failed stat says.
+    result.status = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
     result.error = String(error);
     return result;
   }

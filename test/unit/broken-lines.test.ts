@@ -69,6 +69,19 @@ describe('broken and half-written lines', () => {
     assert.ok(step > 20);
   });
 
+  it('a file removed between its discovery and its first read is missing, as if its stat had failed: not unreadable, no problem logged', () => {
+    const root = tempDir();
+    copyTree(claudeFixture('compact_manual'), root);
+    const file = path.join(root, 'projects', '-home-user-proj', `${sid}.jsonl`);
+    const e = engineFor(root);
+    assert.deepEqual(e.discover().map((f) => f.file.path), [file]);
+    fs.rmSync(file);
+    e.scan();
+    assert.equal(e.health().byAgent['claude-code']?.unreadableFiles, 0);
+    assert.deepEqual(e.health().problems, []);
+    assert.equal(sessionTokens(e, sid), 0);
+  });
+
   it('bytes appended between a file\'s discovery and its first read are read next time, once', () => {
     const root = tempDir();
     copyTree(claudeFixture('compact_manual'), root);
