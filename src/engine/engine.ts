@@ -337,7 +337,7 @@ export class Engine {
   private small(e: FileEntry): boolean {
     const limit = this.config.smallFileBytes ?? smallFileBytes;
     // Its size when it was found (a few milliseconds ago) is good enough to plan by.
-    if (e.file.sizeHint !== undefined) return e.file.sizeHint - e.cursor.offset <= limit;
+    if (e.file.foundStat) return e.file.foundStat.size - e.cursor.offset <= limit;
     try {
       return fs.statSync(e.file.path).size - e.cursor.offset <= limit;
     } catch {

@@ -64,7 +64,7 @@ export function encodeJobs(jobs: readonly (ReadJob | null)[]): Omit<SharedBatch,
     numbers[at + 2] = j.cursor.ino;
     numbers[at + 3] = j.cursor.offset;
     numbers[at + 4] = j.options.budgetBytes ?? NaN;
-    numbers[at + 5] = j.file.sizeHint ?? NaN;
+    numbers[at + 5] = j.file.foundStat?.size ?? NaN;
   });
   return { transcripts, numbers, whole };
 }

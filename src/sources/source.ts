@@ -10,12 +10,11 @@ export interface DiscoveredFile {
   agent: AgentId;
   /** Project folder guessed from where the file lives. */
   projectHint?: string;
-  /** Its size when it was found, where discovery looked (only to plan who reads it; never trusted for reading). */
-  sizeHint?: number;
   /**
-   * A regular file's size, mtime and inode when it was found, where discovery stat'ed it anyway: the
-   * first read of the file (cursor at 0) reads up to that size without a stat of its own — what was
-   * appended since is read next time, like anything appended after a read.
+   * A regular file's size, mtime and inode when it was found, where discovery stat'ed it anyway. A
+   * first scan plans by its size (which thread reads the file), and the file's first read (cursor
+   * at 0) reads up to that size without a stat of its own — what was appended since is read next
+   * time, like anything appended after a read. Dropped at that read.
    */
   foundStat?: KnownStat;
 }

@@ -283,7 +283,7 @@ describe('parallel cold scan', () => {
       { agent: 'claude-code', file: file('/a/one.jsonl', 'claude-code'), fileId: 1, cursor: emptyCursor(), state: {}, options: { keepPromptText: false } },
       null,
       { agent: 'codex', file: file('/c/rollout.jsonl', 'codex'), fileId: 2, cursor: { size: 10, mtimeMs: 5, ino: 7, offset: 3 }, state: { x: 1 }, options: { keepPromptText: true } },
-      { agent: 'claude-code', file: { ...file('/a/two.jsonl', 'claude-code'), sizeHint: 4096 }, fileId: 3, cursor: { size: 2 ** 40, mtimeMs: 1795378273424.479, ino: 2 ** 52 + 1, offset: 123456789 }, state: {}, options: { keepPromptText: false, budgetBytes: 65536 } },
+      { agent: 'claude-code', file: { ...file('/a/two.jsonl', 'claude-code'), foundStat: { size: 4096, mtimeMs: 1795378273424.479, ino: 7 } }, fileId: 3, cursor: { size: 2 ** 40, mtimeMs: 1795378273424.479, ino: 2 ** 52 + 1, offset: 123456789 }, state: {}, options: { keepPromptText: false, budgetBytes: 65536 } },
     ];
     const sent = structuredClone(encodeJobs(jobs));
     assert.deepEqual(sent.transcripts, ['/a/one.jsonl', null, null, '/a/two.jsonl']);

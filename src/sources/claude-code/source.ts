@@ -155,7 +155,6 @@ export function createClaudeCodeSource(rootOptions: ClaudeRootOptions = {}): Age
         const st = fs.statSync(file.path);
         // Kept for planning the first scan (which thread reads it) and for its first read, so
         // nobody stats the file again for those.
-        file.sizeHint = st.size;
         if (st.isFile()) file.foundStat = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
         const birth = st.birthtimeMs;
         if (birth > 0) return birth;
